@@ -1,0 +1,3 @@
+"""FieldForce server."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,207 @@
+"""A resource: one tenant table exposed as list/get/create/patch/delete.
+
+Each domain describes its resource (schemas, which columns filter, which fields
+are points) and its `Policy` (what an actor may see and change). This module
+holds the one implementation of the mechanics every resource shares: tenant
+isolation, soft delete, keyset pagination, optimistic concurrency with
+If-Match, and conversion of geographic fields.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from server.access.actor import Actor
+from server.api.filters import ListQuery
+from server.api.pagination import decode_cursor, encode_cursor
+from server.errors import AppError, Conflict, NotFound
+from server.geo import geometry_out, point_element, point_out
+from server.models.base import TenantMixin
+
+ModelT = TypeVar("ModelT", bound=TenantMixin)
+
+
+class PreconditionFailed(AppError):
+    status, code, title = 412, "ROW_VERSION_MISMATCH", "Precondition failed"
+
+
+@dataclass
+class WriteContext:
+    session: Session
+    actor: Actor
+
+
+class Policy(Generic[ModelT]):
+    """Authorization for one resource. Default: admins and managers write, all read."""
+
+    def visible(self, actor: Actor) -> ColumnElement[bool]:
+        return true()
+
+    def before_create(self, ctx: WriteContext, values: dict[str, Any]) -> None:
+        """Check and complete `values` (force owner fields, validate references)."""
+
+    def before_update(self, ctx: WriteContext, obj: ModelT, changes: dict[str, Any]) -> None:
+        """Check `changes` (a PATCH: only the fields the caller sent)."""
+
+    def before_delete(self, ctx: WriteContext, obj: ModelT) -> None:
+        """Refuse a delete the actor may not make."""
+
+
+@dataclass
+class ResourceSpec(Generic[ModelT]):
+    model: type[ModelT]
+    name: str
+    path: str
+    read_schema: type[BaseModel]
+    create_schema: type[BaseModel]
+    update_schema: type[BaseModel]
+    policy: Policy[ModelT]
+    list_query: type[ListQuery] = ListQuery
+    # query parameter -> column, for plain equality filters
+    equality_filters: Mapping[str, InstrumentedAttribute[Any]] = field(default_factory=dict)
+    # other filters: (statement, query) -> statement
+    extra_filters: Callable[[Select[Any], Any], Select[Any]] | None = None
+    point_fields: Sequence[str] = ()
+    geometry_fields: Sequence[str] = ()
+    # turn API values into column values (e.g. normalise a phone number)
+    convert_values: Callable[[WriteContext, dict[str, Any]], None] | None = None
+    # payload fields that are not columns (e.g. a territory's rep_ids); they
+    # reach `after_write` instead of the row
+    relation_fields: Sequence[str] = ()
+    # after a write is flushed: derived columns, link tables
+    after_write: Callable[[WriteContext, ModelT, dict[str, Any]], None] | None = None
+    # extra read-only fields computed for a page of rows (e.g. a territory's reps)
+    enrich: Callable[[Session, list[ModelT], list[dict[str, Any]]], None] | None = None
+
+    # ---- reading -----------------------------------------------------------
+
+    def to_dict(self, obj: ModelT) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in self.read_schema.model_fields:
+            if not hasattr(obj, name):
+                continue
+            value = getattr(obj, name)
+            if name in self.point_fields:
+                value = point_out(value)
+            elif name in self.geometry_fields:
+                value = geometry_out(value)
+            out[name] = value
+        return out
+
+    def serialize(self, session: Session, objs: list[ModelT]) -> list[dict[str, Any]]:
+        rows = [self.to_dict(obj) for obj in objs]
+        if self.enrich is not None and objs:
+            self.enrich(session, objs, rows)
+        return rows
+
+    def base_query(self, actor: Actor) -> Select[tuple[ModelT]]:
+        model = self.model
+        return select(model).where(
+            model.org_id == actor.org_id,
+            model.deleted_at.is_(None),
+            self.policy.visible(actor),
+        )
+
+    def get_visible(self, session: Session, actor: Actor, obj_id: uuid.UUID, *, for_update: bool = False) -> ModelT:
+        stmt = self.base_query(actor).where(self.model.id == obj_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        obj = session.scalar(stmt)
+        if obj is None:
+            # Same answer for "another organisation's", "not yours" and "never existed".
+            raise NotFound(f"{self.name} {obj_id} not found")
+        return obj
+
+    def list_page(self, session: Session, actor: Actor, query: ListQuery) -> dict[str, Any]:
+        stmt = self.base_query(actor)
+        for param, column in self.equality_filters.items():
+            value = getattr(query, param, None)
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if query.updated_since is not None:
+            stmt = stmt.where(self.model.updated_at >= query.updated_since)
+        if self.extra_filters is not None:
+            stmt = self.extra_filters(stmt, query)
+        if query.cursor:
+            stmt = stmt.where(self.model.id > decode_cursor(query.cursor))
+        stmt = stmt.order_by(self.model.id).limit(query.limit + 1)
+        objs = list(session.scalars(stmt))
+        has_more = len(objs) > query.limit
+        objs = objs[: query.limit]
+        return {
+            "items": self.serialize(session, objs),
+            "next_cursor": encode_cursor(objs[-1].id) if has_more and objs else None,
+        }
+
+    # ---- writing -----------------------------------------------------------
+
+    def _column_values(self, ctx: WriteContext, values: dict[str, Any]) -> dict[str, Any]:
+        if self.convert_values is not None:
+            self.convert_values(ctx, values)
+        for name in self.point_fields:
+            if name in values:
+                values[name] = point_element(values[name])
+        return values
+
+    def create(self, ctx: WriteContext, payload: BaseModel) -> ModelT:
+        values = payload.model_dump(exclude_unset=True)
+        values = {k: v for k, v in values.items() if v is not None or k == "id"}
+        if values.get("id") is None:
+            values["id"] = uuid.uuid4()
+        self.policy.before_create(ctx, values)
+        if ctx.session.get(self.model, values["id"]) is not None:
+            raise Conflict(f"A {self.name} with id {values['id']} already exists", code="ID_CONFLICT")
+        relations = {k: values.pop(k) for k in self.relation_fields if k in values}
+        obj = self.model(org_id=ctx.actor.org_id, **self._column_values(ctx, values))
+        ctx.session.add(obj)
+        self._flush(ctx.session)
+        if self.after_write is not None:
+            self.after_write(ctx, obj, relations)
+            self._flush(ctx.session)
+        return obj
+
+    def update(
+        self, ctx: WriteContext, obj_id: uuid.UUID, payload: BaseModel, expected_version: int | None
+    ) -> ModelT:
+        obj = self.get_visible(ctx.session, ctx.actor, obj_id, for_update=True)
+        if expected_version is not None and obj.row_version != expected_version:
+            raise PreconditionFailed(
+                f"{self.name} {obj_id} is at row_version {obj.row_version}, not {expected_version}",
+                extra={"row_version": obj.row_version},
+            )
+        changes = payload.model_dump(exclude_unset=True)
+        self.policy.before_update(ctx, obj, changes)
+        relations = {k: changes.pop(k) for k in self.relation_fields if k in changes}
+        for key, value in self._column_values(ctx, changes).items():
+            setattr(obj, key, value)
+        self._flush(ctx.session)
+        if self.after_write is not None:
+            self.after_write(ctx, obj, relations)
+            self._flush(ctx.session)
+        return obj
+
+    def soft_delete(self, ctx: WriteContext, obj_id: uuid.UUID) -> None:
+        obj = self.get_visible(ctx.session, ctx.actor, obj_id, for_update=True)
+        self.policy.before_delete(ctx, obj)
+        obj.deleted_at = datetime.now(UTC)
+        self._flush(ctx.session)
+
+    def _flush(self, session: Session) -> None:
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+            raise Conflict(
+                f"The change conflicts with existing data ({constraint or 'constraint'})",
+                code="CONSTRAINT_VIOLATION",
+                extra={"constraint": constraint},
+            ) from exc

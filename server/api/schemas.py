@@ -1,0 +1,66 @@
+"""Schema pieces shared by several resources."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from server.errors import InvalidInput
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+def _check_weekly_hours(value: dict[str, list[list[str]]]) -> dict[str, list[list[str]]]:
+    for day, spans in value.items():
+        if day not in WEEKDAYS:
+            raise ValueError(f"unknown weekday {day!r}; use one of {', '.join(WEEKDAYS)}")
+        for span in spans:
+            if len(span) != 2 or not all(_HHMM.match(t) for t in span):
+                raise ValueError(f"{day}: each span is [\"HH:MM\", \"HH:MM\"], got {span!r}")
+            if span[0] >= span[1]:
+                raise ValueError(f"{day}: span {span!r} ends before it starts")
+    return value
+
+
+WeeklyHours = Annotated[
+    dict[str, list[list[str]]],
+    AfterValidator(_check_weekly_hours),
+    Field(description='{"mon": [["08:00", "12:00"], ["13:00", "17:00"]], ...}', examples=[{"mon": [["08:00", "17:00"]]}]),
+]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+
+
+class StrictModel(BaseModel):
+    """Request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TenantRead(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    row_version: int
+
+
+def normalise_phone(raw: str | None, default_country: str, field: str = "phone") -> str | None:
+    """E.164, or a 422 naming the field when the number cannot be a real one."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        number = phonenumbers.parse(raw, default_country)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"{field}: {raw!r} is not a phone number", code="INVALID_PHONE",
+                           extra={"field": field}) from exc
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidInput(f"{field}: {raw!r} is not a possible phone number", code="INVALID_PHONE",
+                           extra={"field": field})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,88 @@
+"""The application factory: `create_app()` owns the engine and session factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+import server.models  # noqa: F401 - mappers and the row_version hook
+from server import __version__
+from server.activities.router import router as activities_router
+from server.auth.router import router as auth_router
+from server.config import Settings, get_settings
+from server.customers.router import router as customers_router
+from server.db import make_engine, make_session_factory
+from server.errors import install_error_handlers, problem_response
+from server.middleware import BodySizeLimit, require_json_body
+from server.territories.router import router as territories_router
+from server.users.router import router as users_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = engine is None
+        app.state.engine = engine or make_engine(settings)
+        app.state.session_factory = session_factory or make_session_factory(app.state.engine)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.engine.dispose()
+
+    app = FastAPI(
+        title="FieldForce API",
+        version=__version__,
+        description=(
+            "Field force automation: customers, territories, visits, tasks and plans. "
+            "Errors are RFC 9457 problem documents with a stable `code`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth_router)
+    json_only = [Depends(require_json_body)]
+    for router in (users_router, territories_router, customers_router, activities_router):
+        api.include_router(router, dependencies=json_only)
+    app.include_router(api)
+
+    @app.get("/health", tags=["ops"], summary="Liveness and database reachability")
+    async def health(request: Request) -> Any:
+        def ping() -> None:
+            with request.app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
+        try:
+            await run_in_threadpool(ping)
+        except Exception:
+            return problem_response(
+                503, "DATABASE_UNAVAILABLE", "Service unavailable", "The database is unreachable",
+                extra={"database": "unreachable"}, headers={"Retry-After": "5"},
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> dict[str, str]:
+        return {"name": "FieldForce", "docs": "/docs", "openapi": "/openapi.json", "health": "/health"}
+
+    return app

@@ -1,0 +1,61 @@
+"""OAuth2 password flow, refresh rotation and password change."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, status
+from starlette.concurrency import run_in_threadpool
+
+from server.auth import service
+from server.auth.schemas import PasswordChange, RefreshRequest, TokenResponse
+from server.deps import AppSettings, CurrentActor, DbSession
+from server.errors import Unauthorized
+from server.middleware import require_json_body
+from server.models import User
+from server.unit_of_work import UnitOfWorkRoute
+
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
+
+
+def _pair(pair: service.TokenPair) -> TokenResponse:
+    return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
+
+
+@router.post("/token", response_model=TokenResponse, summary="Log in (OAuth2 password flow)")
+def login(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    username: Annotated[str, Form(max_length=320, description="email, or org-slug/email")],
+    password: Annotated[str, Form(max_length=256)],
+) -> TokenResponse:
+    keys = service.throttle_keys(username, request.client.host if request.client else None)
+    service.check_throttle(session, settings, keys)
+    try:
+        user = service.authenticate(session, username, password)
+    except service.InvalidCredentials:
+        service.record_failure(request.app.state.session_factory, keys)
+        raise
+    service.clear_account_failures(session, username)
+    return _pair(service.issue_tokens(session, settings, user))
+
+
+@router.post("/refresh", dependencies=[Depends(require_json_body)], response_model=TokenResponse, summary="Swap a refresh token for a new pair")
+async def refresh(request: Request, body: RefreshRequest, settings: AppSettings) -> TokenResponse:
+    # Its own transaction: a reused token must stay revoked even though we answer 401.
+    def rotate() -> service.TokenPair:
+        with request.app.state.session_factory() as session, session.begin():
+            result = service.rotate_refresh_token(session, settings, body.refresh_token)
+        if isinstance(result, Unauthorized):
+            raise result
+        return result
+
+    return _pair(await run_in_threadpool(rotate))
+
+
+@router.post("/password", dependencies=[Depends(require_json_body)], status_code=status.HTTP_204_NO_CONTENT, summary="Change your password")
+def change_password(body: PasswordChange, session: DbSession, actor: CurrentActor) -> None:
+    user = session.get(User, actor.user_id)
+    assert user is not None
+    service.change_password(session, user, body.current_password, body.new_password)

@@ -1,0 +1,313 @@
+"""`fieldforce`: the command line (database, migrations, seed, serve, worker, import)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from server import localdb
+from server.config import get_settings
+
+app = typer.Typer(help="FieldForce: field force automation server.", no_args_is_help=True)
+db_app = typer.Typer(help="The project-local PostgreSQL + PostGIS cluster (used when DATABASE_URL is unset).")
+org_app = typer.Typer(help="Organisations.")
+import_app = typer.Typer(help="Import data from other systems.")
+tiers_app = typer.Typer(help="Customer value tiers (A/B/C).")
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(import_app, name="import")
+app.add_typer(tiers_app, name="tiers")
+console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def database_url() -> str:
+    """DATABASE_URL, or the local cluster's after making sure it runs."""
+    settings = get_settings()
+    if settings.database_url:
+        return settings.resolved_database_url()
+    try:
+        return localdb.start().url()
+    except localdb.LocalClusterError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _session_factory():  # type: ignore[no-untyped-def]
+    from server.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(url=database_url()))
+
+
+# ---- db -------------------------------------------------------------------------
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Create (first time) and start the local cluster."""
+    try:
+        info = localdb.start()
+    except localdb.LocalClusterError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"PostgreSQL running on port {info.port}, socket {info.socket_dir}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the local cluster."""
+    console.print("stopped" if localdb.stop() else "was not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Where the local cluster lives and whether it runs."""
+    typer.echo(localdb.status())
+
+
+@db_app.command("url")
+def db_url(tcp: Annotated[bool, typer.Option(help="TCP URL with password instead of the socket")] = False) -> None:
+    """Print the SQLAlchemy URL of the local cluster."""
+    try:
+        typer.echo(localdb.url(tcp=tcp))
+    except localdb.LocalClusterError as exc:
+        raise _fail(str(exc)) from exc
+
+
+# ---- migrate / org / seed -----------------------------------------------------------
+
+
+@app.command()
+def migrate() -> None:
+    """Apply all Alembic migrations (upgrade to head)."""
+    from server.migrate import upgrade_to_head
+
+    upgrade_to_head(database_url())
+    console.print("database schema is at head")
+
+
+@org_app.command("create")
+def org_create(
+    name: str,
+    admin_email: Annotated[str, typer.Option(help="The first admin's login")],
+    admin_password: Annotated[str, typer.Option(help="At least 8 characters", prompt=True, hide_input=True)],
+    slug: Annotated[str | None, typer.Option(help="URL-safe short name; derived from NAME by default")] = None,
+    country: Annotated[str, typer.Option(help="Default country for phone numbers (ISO alpha-2)")] = "US",
+) -> None:
+    """Create an organisation with its first admin; prints the organisation id."""
+    from server.db import transaction
+    from server.errors import AppError
+    from server.organizations.service import create_organization
+
+    try:
+        with transaction(_session_factory()) as session:
+            org, _ = create_organization(
+                session, name, admin_email=admin_email, admin_password=admin_password,
+                slug=slug, default_country=country.upper(),
+            )
+            org_id = org.id
+    except AppError as exc:
+        raise _fail(f"{exc.detail} ({exc.code})") from exc
+    typer.echo(str(org_id))
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False,
+    )
+
+
+def _print_logins(logins: list[tuple[str, str, str]]) -> None:
+    table = Table(title="Demo logins (POST /api/v1/auth/token)")
+    for column in ("role", "username", "password"):
+        table.add_column(column)
+    for row in logins:
+        table.add_row(*row)
+    Console().print(table)
+
+
+@app.command()
+def seed(
+    reps: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+    customers: Annotated[int, typer.Option(min=1, max=5_000_000)] = 2_000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed and day, same data")] = 1,
+    today: Annotated[str | None, typer.Option(help="Anchor date YYYY-MM-DD (default: today)")] = None,
+    slug: Annotated[str, typer.Option(help="Slug of the demo organisation")] = "demo",
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Only when no organisation exists yet")] = False,
+) -> None:
+    """Create a deterministic demo organisation (territories, reps, customers, history)."""
+    from sqlalchemy import func, select
+
+    from server.db import transaction
+    from server.models import Organization
+    from server.seed.demo import SeedOptions, demo_logins_still_valid, seed_demo, seed_size
+
+    if customers < reps:
+        raise _fail("--customers must be at least --reps")
+    factory = _session_factory()
+    with factory() as session:
+        if session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
+            logins = demo_logins_still_valid(session, slug)
+            console.print(f"organisation {slug!r} already exists; not seeding again")
+            if logins:
+                _print_logins(logins)
+            return
+        if if_empty and session.scalar(select(func.count()).select_from(Organization)):
+            console.print("the database already has organisations; not seeding")
+            return
+    anchor = date.fromisoformat(today) if today else None
+    options = SeedOptions(reps=reps, customers=customers, seed=seed, slug=slug,
+                          **({"today": anchor} if anchor else {}))
+    with _progress() as progress:
+        bar = progress.add_task("seeding", total=seed_size(options))
+        with transaction(factory) as session:
+            report = seed_demo(session, options, lambda table, n: progress.advance(bar, n))
+        progress.update(bar, completed=seed_size(options))
+    console.print(", ".join(f"{n} {table}" for table, n in report.counts.items()))
+    typer.echo(f"org_id {report.org_id}")
+    _print_logins(report.logins)
+
+
+# ---- import -------------------------------------------------------------------------
+
+
+@import_app.command("customers")
+def import_customers_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    org: Annotated[uuid.UUID, typer.Option(help="Organisation id")],
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows anyway")] = False,
+) -> None:
+    """Import customers from a CSV export (Salesforce, HubSpot or plain headers)."""
+    from server.customers.importer import ImportFailed, import_customers
+    from server.db import transaction
+    from server.errors import AppError
+
+    with file.open("rb") as handle:
+        total = max(0, sum(1 for _ in handle) - 1)
+    try:
+        with _progress() as progress:
+            bar = progress.add_task(f"importing {file.name}", total=total)
+            with transaction(_session_factory()) as session:
+                report = import_customers(
+                    session, org, file, skip_bad_rows=skip_bad_rows, progress=lambda n: progress.advance(bar, n)
+                )
+    except ImportFailed as exc:
+        _print_row_errors(exc.report.errors)
+        raise _fail(exc.detail) from exc
+    except AppError as exc:
+        raise _fail(f"{exc.detail} ({exc.code})") from exc
+    if report.errors:
+        _print_row_errors(report.errors)
+    if report.unmapped_columns:
+        console.print(f"columns ignored: {', '.join(report.unmapped_columns)}")
+    typer.echo(
+        f"{report.rows} rows: {report.created} created, {report.updated} updated, {report.skipped} skipped"
+    )
+
+
+def _print_row_errors(errors: list) -> None:  # type: ignore[type-arg]
+    table = Table(title=f"{len(errors)} bad rows")
+    table.add_column("line", justify="right")
+    table.add_column("reason")
+    for error in errors[:200]:
+        table.add_row(str(error.line), error.reason)
+    console.print(table)
+    if len(errors) > 200:
+        console.print(f"... and {len(errors) - 200} more")
+
+
+# ---- tiers ----------------------------------------------------------------------------
+
+
+@tiers_app.command("recompute")
+def tiers_recompute(
+    org: Annotated[uuid.UUID, typer.Option(help="Organisation id")],
+    defer: Annotated[bool, typer.Option("--defer", help="Queue it for a worker instead of running now")] = False,
+) -> None:
+    """Re-rank customers A/B/C by their share of the last 12 months of revenue."""
+    if defer:
+        from server.jobs.queue import make_job_app
+
+        async def queue() -> int:
+            job_app = make_job_app(url=database_url())
+            async with job_app.open_async():
+                return await job_app.configure_task("fieldforce:recompute_tiers").defer_async(org_id=str(org))
+
+        typer.echo(f"job {asyncio.run(queue())} queued")
+        return
+    from server.customers.value import recompute_tiers
+    from server.db import transaction
+
+    with transaction(_session_factory()) as session:
+        counts = recompute_tiers(session, org)
+    typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+# ---- serve / worker ---------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="HTTP worker processes")] = 1,
+    with_worker: Annotated[bool, typer.Option("--with-worker", help="Also run a job worker")] = False,
+) -> None:
+    """Serve the API (and its OpenAPI docs at /docs)."""
+    import uvicorn
+
+    os.environ["DATABASE_URL"] = database_url()  # worker processes resolve the same database
+    get_settings.cache_clear()
+    job_worker: subprocess.Popen[bytes] | None = None
+    if with_worker:
+        job_worker = subprocess.Popen([sys.executable, "-m", "server.cli", "worker"])
+    console.print(f"FieldForce API on http://{host}:{port} (docs at /docs)")
+    try:
+        uvicorn.run(
+            "server.asgi:app", host=host, port=port, workers=workers,
+            log_level=get_settings().log_level, proxy_headers=True,
+        )
+    finally:
+        if job_worker is not None:
+            job_worker.send_signal(signal.SIGTERM)
+            try:
+                job_worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                job_worker.kill()
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64)] = 2,
+    queues: Annotated[list[str] | None, typer.Option("--queue", help="Queues to serve (default: all)")] = None,
+) -> None:
+    """Run background jobs from the PostgreSQL-backed queue until stopped."""
+    from server.jobs.queue import make_job_app
+
+    job_app = make_job_app(url=database_url())
+
+    async def run() -> None:
+        async with job_app.open_async():
+            await job_app.run_worker_async(concurrency=concurrency, queues=queues, install_signal_handlers=True)
+
+    console.print("worker started; waiting for jobs")
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    app()

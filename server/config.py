@@ -1,0 +1,72 @@
+"""One typed settings object, read from the environment (prefix-free names).
+
+Outside development a secret must be given explicitly: the app refuses to start
+with the development default, so a forgotten SECRET_KEY can never reach production.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    environment: Environment = Field(default=Environment.development, alias="FIELDFORCE_ENV")
+    # Unset: the project-local cluster under .fieldforce/ (see server/localdb.py).
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    secret_key: str = Field(default=DEVELOPMENT_SECRET, alias="SECRET_KEY")
+    access_token_minutes: int = Field(default=15, alias="ACCESS_TOKEN_MINUTES", ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=30, alias="REFRESH_TOKEN_DAYS", ge=1, le=365)
+    # Failed logins allowed per window, per account and per client address.
+    login_max_failures: int = Field(default=5, alias="LOGIN_MAX_FAILURES", ge=1)
+    login_failure_window_seconds: int = Field(default=300, alias="LOGIN_FAILURE_WINDOW_SECONDS", ge=1)
+    max_body_bytes: int = Field(default=1024 * 1024, alias="MAX_BODY_BYTES", ge=1024)
+    db_pool_size: int = Field(default=10, alias="DB_POOL_SIZE", ge=1)
+    db_max_overflow: int = Field(default=20, alias="DB_MAX_OVERFLOW", ge=0)
+    log_level: str = Field(default="info", alias="LOG_LEVEL")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment is Environment.production:
+            if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "SECRET_KEY must be set to a random value of at least 32 characters "
+                    "when FIELDFORCE_ENV=production"
+                )
+            if not self.database_url:
+                raise ValueError("DATABASE_URL must be set when FIELDFORCE_ENV=production")
+        return self
+
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or the project-local cluster's (which must be started)."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        from server import localdb
+
+        return localdb.url()
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common postgres:// spellings and route them through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

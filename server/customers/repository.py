@@ -1,0 +1,86 @@
+"""Customer queries: scope, spatial filters, nearest neighbours, containment."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from geoalchemy2 import Geography, Geometry
+from sqlalchemy import ColumnElement, Select, cast, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from server.access.actor import Actor
+from server.api.filters import parse_bbox, parse_near
+from server.models import Customer, Territory
+
+
+def visible_customers(actor: Actor) -> ColumnElement[bool]:
+    if actor.is_admin:
+        return true()
+    owners = Customer.owner_id.in_(actor.team_ids) if actor.is_manager else Customer.owner_id == actor.user_id
+    return or_(Customer.territory_id.in_(actor.territory_ids), owners)
+
+
+def visible_customer_ids(actor: Actor) -> Select[tuple[uuid.UUID]]:
+    """For child tables: their rows are visible when their customer is."""
+    return select(Customer.id).where(
+        Customer.org_id == actor.org_id, Customer.deleted_at.is_(None), visible_customers(actor)
+    )
+
+
+def geography_point(lat: float, lon: float) -> Any:
+    return cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def apply_customer_filters(stmt: Select[Any], query: Any) -> Select[Any]:
+    if query.q:
+        stmt = stmt.where(Customer.name.ilike(f"%{_escape_like(query.q)}%", escape="\\"))
+    if query.bbox:
+        box = parse_bbox(query.bbox)
+        envelope = func.ST_MakeEnvelope(box.min_lon, box.min_lat, box.max_lon, box.max_lat, 4326)
+        # Matches the expression index ix_customers_location_geometry.
+        stmt = stmt.where(cast(Customer.location, Geometry).op("&&")(envelope))
+    if query.near or query.radius_m is not None:
+        circle = parse_near(query.near or "", query.radius_m)
+        # use_spheroid=false: the same sphere as shared.geo.haversine_m.
+        stmt = stmt.where(
+            func.ST_DWithin(Customer.location, geography_point(circle.lat, circle.lon), circle.radius_m, False)
+        )
+    return stmt
+
+
+def nearest(session: Session, actor: Actor, lat: float, lon: float, limit: int) -> list[tuple[Customer, float]]:
+    """KNN on the GiST index, ordered by true great-circle distance."""
+    here = geography_point(lat, lon)
+    distance = func.ST_Distance(Customer.location, here, False).label("distance_m")
+    stmt = (
+        select(Customer, distance)
+        .where(
+            Customer.org_id == actor.org_id,
+            Customer.deleted_at.is_(None),
+            Customer.location.is_not(None),
+            visible_customers(actor),
+        )
+        .order_by(Customer.location.op("<->")(here))
+        .limit(limit)
+    )
+    rows = [(customer, float(dist)) for customer, dist in session.execute(stmt)]
+    # <-> on geography is the sphere distance too; re-sort defensively on the
+    # exact value so ties in the index order cannot show.
+    rows.sort(key=lambda row: row[1])
+    return rows
+
+
+def territory_containing(session: Session, org_id: uuid.UUID, lat: float, lon: float) -> uuid.UUID | None:
+    """The territory whose area covers the point (the smallest when they overlap)."""
+    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+    return session.scalar(
+        select(Territory.id)
+        .where(Territory.org_id == org_id, Territory.deleted_at.is_(None), func.ST_Covers(Territory.geometry, point))
+        .order_by(func.ST_Area(Territory.geometry), Territory.id)
+        .limit(1)
+    )

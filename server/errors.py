@@ -1,0 +1,169 @@
+"""One error type, rendered once as RFC 9457 `application/problem+json`.
+
+Every error carries a stable machine `code`; clients switch on the code, never
+on the human `detail`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status: int = 400
+    code: str = "BAD_REQUEST"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+class NotFound(AppError):
+    status, code, title = 404, "NOT_FOUND", "Not found"
+
+
+class Forbidden(AppError):
+    status, code, title = 403, "FORBIDDEN", "Forbidden"
+
+
+class Unauthorized(AppError):
+    status, code, title = 401, "UNAUTHORIZED", "Unauthorized"
+
+    def __init__(self, detail: str = "Missing or invalid credentials", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kwargs)
+
+
+class Conflict(AppError):
+    status, code, title = 409, "CONFLICT", "Conflict"
+
+
+class InvalidInput(AppError):
+    status, code, title = 422, "INVALID_INPUT", "Invalid input"
+
+
+class TooManyRequests(AppError):
+    status, code, title = 429, "TOO_MANY_REQUESTS", "Too many requests"
+
+
+class ServiceUnavailable(AppError):
+    status, code, title = 503, "SERVICE_UNAVAILABLE", "Service unavailable"
+
+
+_STATUS_CODES = {
+    400: ("BAD_REQUEST", "Bad request"),
+    401: ("UNAUTHORIZED", "Unauthorized"),
+    403: ("FORBIDDEN", "Forbidden"),
+    404: ("NOT_FOUND", "Not found"),
+    405: ("METHOD_NOT_ALLOWED", "Method not allowed"),
+    406: ("NOT_ACCEPTABLE", "Not acceptable"),
+    409: ("CONFLICT", "Conflict"),
+    413: ("PAYLOAD_TOO_LARGE", "Payload too large"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
+    422: ("VALIDATION_FAILED", "Validation failed"),
+    429: ("TOO_MANY_REQUESTS", "Too many requests"),
+}
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://fieldforce.dev/problems/{code.lower().replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _jsonable_location(loc: tuple[Any, ...] | list[Any]) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.code, exc.title, exc.detail,
+            instance=request.url.path, extra=exc.extra, headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in _jsonable_location(err.get("loc", ()))),
+                "message": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+            for err in exc.errors()
+        ]
+        return problem_response(
+            422, "VALIDATION_FAILED", "Validation failed",
+            f"{len(errors)} field(s) failed validation",
+            instance=request.url.path, extra={"errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = _STATUS_CODES.get(exc.status_code, ("HTTP_ERROR", "HTTP error"))
+        return problem_response(
+            exc.status_code, code, title, str(exc.detail),
+            instance=request.url.path, headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        logger.warning("database unavailable: %s", exc)
+        return problem_response(
+            503, "DATABASE_UNAVAILABLE", "Service unavailable",
+            "The database is unreachable; retry shortly.",
+            instance=request.url.path, headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s", request.url.path)
+        return problem_response(
+            500, "INTERNAL_ERROR", "Internal server error",
+            "An unexpected error occurred; it has been logged.",
+            instance=request.url.path,
+        )

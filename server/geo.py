@@ -1,0 +1,52 @@
+"""Conversions between API shapes ({lat, lon}, GeoJSON) and PostGIS values."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from geoalchemy2.elements import WKBElement, WKTElement
+from geoalchemy2.shape import to_shape
+from pydantic import BaseModel, ConfigDict, Field
+from shapely.geometry import mapping
+
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, description="WGS84 degrees")]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="WGS84 degrees")]
+
+
+class LatLon(BaseModel):
+    """A WGS84 position."""
+
+    model_config = ConfigDict(extra="forbid")
+    lat: Latitude
+    lon: Longitude
+
+
+def point_element(point: LatLon | dict[str, float] | None) -> WKTElement | None:
+    if point is None:
+        return None
+    if isinstance(point, dict):
+        point = LatLon(**point)
+    return WKTElement(f"POINT({point.lon!r} {point.lat!r})", srid=4326)
+
+
+def point_out(value: Any) -> dict[str, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, WKTElement):
+        lon, lat = value.data.removeprefix("POINT(").removesuffix(")").split()
+        return {"lat": float(lat), "lon": float(lon)}
+    shape = to_shape(value)
+    return {"lat": shape.y, "lon": shape.x}
+
+
+def geometry_out(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, WKBElement):
+        return dict(mapping(to_shape(value)))
+    return None
+
+
+def is_finite_point(lat: float, lon: float) -> bool:
+    return math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180

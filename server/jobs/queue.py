@@ -1,0 +1,47 @@
+"""The PostgreSQL-backed job queue (procrastinate).
+
+One mechanism for one machine and many: `fieldforce worker` processes anywhere
+pull jobs from the same database. Later features (route optimisation, imports)
+add their tasks to `blueprint`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import lru_cache
+from typing import Any
+
+from procrastinate import App, Blueprint, PsycopgConnector
+from sqlalchemy import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.config import Settings, get_settings
+from server.db import make_engine, make_session_factory, transaction
+
+blueprint = Blueprint()
+
+
+def libpq_url(sqlalchemy_url: str) -> str:
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def make_job_app(settings: Settings | None = None, url: str | None = None) -> App:
+    settings = settings or get_settings()
+    connector = PsycopgConnector(conninfo=libpq_url(url or settings.resolved_database_url()))
+    app = App(connector=connector)
+    app.add_tasks_from(blueprint, namespace="fieldforce")
+    return app
+
+
+@lru_cache
+def _worker_sessions() -> sessionmaker[Session]:
+    return make_session_factory(make_engine())
+
+
+@blueprint.task(name="recompute_tiers", queue="default", retry=3)
+def recompute_tiers_job(org_id: str) -> dict[str, Any]:
+    """Re-rank an organisation's customers A/B/C from the last 12 months of orders."""
+    from server.customers.value import recompute_tiers
+
+    with transaction(_worker_sessions()) as session:
+        return recompute_tiers(session, uuid.UUID(org_id))

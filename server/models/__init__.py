@@ -1,0 +1,28 @@
+"""All ORM models, in one metadata for Alembic."""
+
+from server.models.activity import Note, Opportunity, Order, Task, Visit
+from server.models.auth import LoginFailure, RefreshToken
+from server.models.base import Base, TenantMixin
+from server.models.customer import Contact, Customer
+from server.models.organization import Organization
+from server.models.territory import Territory, TerritoryRep
+from server.models.user import User
+
+__all__ = [
+    "Base",
+    "Contact",
+    "Customer",
+    "LoginFailure",
+    "Note",
+    "Opportunity",
+    "Order",
+    "Organization",
+    "RefreshToken",
+    "Task",
+    "TenantMixin",
+    "Territory",
+    "TerritoryRep",
+    "User",
+    "Visit",
+]
+from server.models import versioning as _versioning  # noqa: E402,F401 - registers the row_version hook

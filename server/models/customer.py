@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from geoalchemy2 import Geography
+from sqlalchemy import DateTime, Index, Integer, Numeric, String, Text, Uuid, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base, TenantMixin, tenant_fk
+from server.models.enums import db_enum
+from shared.enums import CustomerStatus, GeocodeAccuracy, Tier
+
+
+class Customer(TenantMixin, Base):
+    """An account: a lead, prospect or customer the reps visit."""
+
+    __tablename__ = "customers"
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[object, ...]:
+        return (
+            tenant_fk("territory_id", "territories"),
+            tenant_fk("owner_id", "users"),
+            Index("ix_customers_location", "location", postgresql_using="gist"),
+            Index("ix_customers_org_id_territory_id", "org_id", "territory_id"),
+            Index("ix_customers_org_id_owner_id", "org_id", "owner_id"),
+            Index(
+                "ix_customers_name_trgm",
+                "name",
+                postgresql_using="gin",
+                postgresql_ops={"name": "gin_trgm_ops"},
+            ),
+            Index(
+                "uq_customers_org_id_external_ref",
+                "org_id",
+                "external_ref",
+                unique=True,
+                postgresql_where=text("external_ref IS NOT NULL"),
+            ),
+        )
+
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    status: Mapped[CustomerStatus] = mapped_column(
+        db_enum(CustomerStatus, "customer_status"), nullable=False, server_default="lead"
+    )
+    street: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(120))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(120))
+    country: Mapped[str | None] = mapped_column(String(2))
+    location: Mapped[Any | None] = mapped_column(Geography("POINT", srid=4326, spatial_index=False))
+    geocode_accuracy: Mapped[GeocodeAccuracy] = mapped_column(
+        db_enum(GeocodeAccuracy, "geocode_accuracy"), nullable=False, server_default="unknown"
+    )
+    territory_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    tier: Mapped[Tier] = mapped_column(db_enum(Tier, "customer_tier"), nullable=False, server_default="C")
+    annual_revenue: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    # Overrides the tier's default visit frequency when set.
+    visit_frequency_days: Mapped[int | None] = mapped_column(Integer)
+    # {"mon": [["09:00", "12:00"]], ...}: when the customer accepts visits.
+    visit_windows: Mapped[dict[str, list[list[str]]]] = mapped_column(
+        JSONB, nullable=False, server_default="{}"
+    )
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False, server_default="{}")
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(500))
+    notes: Mapped[str | None] = mapped_column(Text)
+    last_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Identifier in the CRM the customer was imported from; re-imports update.
+    external_ref: Mapped[str | None] = mapped_column(String(100))
+
+
+class Contact(TenantMixin, Base):
+    __tablename__ = "contacts"
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[object, ...]:
+        return (tenant_fk("customer_id", "customers"),)
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    role: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
