@@ -1,0 +1,54 @@
+# FieldForce: `make run` to try it, `make test` to check it. Both set up
+# everything they need first (system packages, .venv, database, migrations).
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+INSTALLED := $(VENV)/.installed
+EXTRAS := server,routing,mobile,dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help setup system venv database run test test-fast lint bench clean-db
+
+help:
+	@echo "make run     set up everything, seed a demo organisation, serve on http://$(HOST):$(PORT)"
+	@echo "make test    set up everything, run the whole test suite"
+	@echo "make lint    ruff"
+	@echo "make bench   benchmarks (see docs/benchmarks.md)"
+
+system:
+	@bash scripts/install-system-packages.sh
+
+$(INSTALLED): pyproject.toml | system
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	@touch $@
+
+venv: $(INSTALLED)
+
+# The local cluster under .fieldforce/ unless DATABASE_URL points elsewhere.
+database: venv
+	@if [ -z "$$DATABASE_URL" ]; then $(BIN)/fieldforce db start; fi
+	$(BIN)/fieldforce migrate
+
+setup: database
+
+run: setup
+	$(BIN)/fieldforce seed --if-empty
+	$(BIN)/fieldforce serve --host $(HOST) --port $(PORT) --with-worker
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python -m bench.api_load --help
+
+clean-db:
+	-$(BIN)/fieldforce db stop
+	rm -rf .fieldforce

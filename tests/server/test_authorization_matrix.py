@@ -1,0 +1,190 @@
+"""Every endpoint, for every kind of caller, answers the status the rules say.
+
+Callers: `admin` (admin of org A), `manager` (m1, who manages r1 and r2),
+`rep` (r1, who works territory t1 and customer c1), `other` (admin of org B:
+org A's rows must look like they do not exist — 404 on ids, 422 on references
+in a body), `anonymous` (401 everywhere). Targets are r1's rows unless a row
+says otherwise, so admin, manager and rep can all reach them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.server.world import WORLD as W
+
+CALLERS = {"admin": "admin_a", "manager": "m1", "rep": "r1", "other": "admin_b"}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    path: str
+    expected: dict[str, int]  # caller -> status; anonymous is always 401
+    body: Callable[[], dict[str, Any]] | None = None
+
+
+def statuses(admin: int, manager: int, rep: int, other: int) -> dict[str, int]:
+    return {"admin": admin, "manager": manager, "rep": rep, "other": other}
+
+
+READ_ALL = statuses(200, 200, 200, 200)
+READ_ONE = statuses(200, 200, 200, 404)
+C1 = W.c1
+
+
+def child(kind: str) -> str:
+    return str(W.child(kind, C1))
+
+
+CASES: list[Case] = [
+    # users
+    Case("list users", "GET", "/api/v1/users", READ_ALL),
+    Case("me", "GET", "/api/v1/users/me", READ_ALL),
+    Case("get own rep", "GET", f"/api/v1/users/{W.r1}", READ_ONE),
+    Case("get rep of another team", "GET", f"/api/v1/users/{W.r3}", statuses(200, 404, 404, 404)),
+    Case("create rep", "POST", "/api/v1/users", statuses(201, 201, 403, 201),
+         lambda: {"email": "new.rep@world.test", "password": "a-long-password", "role": "rep"}),
+    Case("create manager", "POST", "/api/v1/users", statuses(201, 403, 403, 201),
+         lambda: {"email": "new.manager@world.test", "password": "a-long-password", "role": "manager"}),
+    Case("rename rep", "PATCH", f"/api/v1/users/{W.r1}", statuses(200, 200, 200, 404), lambda: {"full_name": "R"}),
+    Case("change rep role", "PATCH", f"/api/v1/users/{W.r1}", statuses(200, 403, 403, 404), lambda: {"role": "manager"}),
+    Case("delete rep", "DELETE", f"/api/v1/users/{W.r2}", statuses(204, 204, 404, 404)),
+    # territories
+    Case("list territories", "GET", "/api/v1/territories", READ_ALL),
+    Case("get territory", "GET", f"/api/v1/territories/{W.t1}", READ_ONE),
+    Case("get territory of another team", "GET", f"/api/v1/territories/{W.t3}", statuses(200, 404, 404, 404)),
+    Case("create territory", "POST", "/api/v1/territories", statuses(201, 201, 403, 422),
+         lambda: {"name": "North", "rep_ids": [str(W.r1)], "geometry": {
+             "type": "Polygon", "coordinates": [[[4.9, 45.8], [4.91, 45.8], [4.91, 45.81], [4.9, 45.8]]]}}),
+    Case("rename territory", "PATCH", f"/api/v1/territories/{W.t1}", statuses(200, 200, 403, 404),
+         lambda: {"name": "Renamed"}),
+    Case("delete territory", "DELETE", f"/api/v1/territories/{W.t1}", statuses(204, 204, 403, 404)),
+    # customers
+    Case("list customers", "GET", "/api/v1/customers", READ_ALL),
+    Case("nearest customers", "GET", "/api/v1/customers/nearest?lat=45.75&lon=4.8", READ_ALL),
+    Case("get customer", "GET", f"/api/v1/customers/{C1}", READ_ONE),
+    Case("get customer of another territory", "GET", f"/api/v1/customers/{W.c3}", statuses(200, 404, 404, 404)),
+    Case("create customer", "POST", "/api/v1/customers", statuses(201, 201, 201, 201), lambda: {"name": "Lead"}),
+    Case("fix customer phone", "PATCH", f"/api/v1/customers/{C1}", statuses(200, 200, 200, 404),
+         lambda: {"phone": "+33 4 72 00 00 01"}),
+    Case("change customer tier", "PATCH", f"/api/v1/customers/{C1}", statuses(200, 200, 403, 404),
+         lambda: {"tier": "A"}),
+    Case("delete customer", "DELETE", f"/api/v1/customers/{C1}", statuses(204, 204, 403, 404)),
+    # contacts
+    Case("list contacts", "GET", "/api/v1/contacts", READ_ALL),
+    Case("get contact", "GET", f"/api/v1/contacts/{child('contact')}", READ_ONE),
+    Case("create contact", "POST", "/api/v1/contacts", statuses(201, 201, 201, 422),
+         lambda: {"customer_id": str(C1), "name": "Jo"}),
+    Case("update contact", "PATCH", f"/api/v1/contacts/{child('contact')}", statuses(200, 200, 200, 404),
+         lambda: {"role": "Buyer"}),
+    Case("delete contact", "DELETE", f"/api/v1/contacts/{child('contact')}", statuses(204, 204, 204, 404)),
+    # visits
+    Case("list visits", "GET", "/api/v1/visits", READ_ALL),
+    Case("get visit", "GET", f"/api/v1/visits/{child('visit')}", READ_ONE),
+    Case("get visit of another team", "GET", f"/api/v1/visits/{W.child('visit', W.c3)}",
+         statuses(200, 404, 404, 404)),
+    Case("create visit", "POST", "/api/v1/visits", statuses(201, 201, 201, 422),
+         lambda: {"customer_id": str(C1), "rep_id": str(W.r1)}),
+    Case("update visit", "PATCH", f"/api/v1/visits/{child('visit')}", statuses(200, 200, 200, 404),
+         lambda: {"notes": "Went well"}),
+    Case("delete visit", "DELETE", f"/api/v1/visits/{child('visit')}", statuses(204, 204, 403, 404)),
+    # tasks
+    Case("list tasks", "GET", "/api/v1/tasks", READ_ALL),
+    Case("get task", "GET", f"/api/v1/tasks/{child('task')}", READ_ONE),
+    Case("create task", "POST", "/api/v1/tasks", statuses(201, 201, 201, 422),
+         lambda: {"customer_id": str(C1), "assignee_id": str(W.r1), "title": "Call back"}),
+    Case("start task", "PATCH", f"/api/v1/tasks/{child('task')}", statuses(200, 200, 200, 404),
+         lambda: {"status": "in_progress"}),
+    Case("retitle task", "PATCH", f"/api/v1/tasks/{child('task')}", statuses(200, 200, 403, 404),
+         lambda: {"title": "Other"}),
+    Case("delete task", "DELETE", f"/api/v1/tasks/{child('task')}", statuses(204, 204, 403, 404)),
+    # opportunities
+    Case("list opportunities", "GET", "/api/v1/opportunities", READ_ALL),
+    Case("get opportunity", "GET", f"/api/v1/opportunities/{child('opportunity')}", READ_ONE),
+    Case("create opportunity", "POST", "/api/v1/opportunities", statuses(201, 201, 201, 422),
+         lambda: {"customer_id": str(C1), "title": "Renewal", "amount": "1200.00"}),
+    Case("update opportunity", "PATCH", f"/api/v1/opportunities/{child('opportunity')}",
+         statuses(200, 200, 200, 404), lambda: {"stage": "qualified"}),
+    Case("delete opportunity", "DELETE", f"/api/v1/opportunities/{child('opportunity')}",
+         statuses(204, 204, 403, 404)),
+    # orders
+    Case("list orders", "GET", "/api/v1/orders", READ_ALL),
+    Case("get order", "GET", f"/api/v1/orders/{child('order')}", READ_ONE),
+    Case("create order", "POST", "/api/v1/orders", statuses(201, 201, 403, 422),
+         lambda: {"customer_id": str(C1), "order_date": "2026-11-01", "amount": "99.90"}),
+    Case("update order", "PATCH", f"/api/v1/orders/{child('order')}", statuses(200, 200, 403, 404),
+         lambda: {"amount": "120.00"}),
+    Case("delete order", "DELETE", f"/api/v1/orders/{child('order')}", statuses(204, 204, 403, 404)),
+    # notes
+    Case("list notes", "GET", "/api/v1/notes", READ_ALL),
+    Case("get note", "GET", f"/api/v1/notes/{child('note')}", READ_ONE),
+    Case("create note", "POST", "/api/v1/notes", statuses(201, 201, 201, 422),
+         lambda: {"customer_id": str(C1), "body": "Met the owner"}),
+    Case("update note", "PATCH", f"/api/v1/notes/{child('note')}", statuses(200, 200, 200, 404),
+         lambda: {"body": "Edited"}),
+    Case("delete note", "DELETE", f"/api/v1/notes/{child('note')}", statuses(204, 204, 204, 404)),
+    # auth
+    Case("change password", "POST", "/api/v1/auth/password", statuses(401, 401, 401, 401),
+         lambda: {"current_password": "wrong-password", "new_password": "another-long-one"}),
+]
+
+
+def _call(client, case: Case, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+    kwargs: dict[str, Any] = {"headers": headers}
+    if case.body is not None:
+        kwargs["json"] = case.body()
+    return client.request(case.method, case.path, **kwargs)
+
+
+@pytest.mark.parametrize("caller", [*CALLERS, "anonymous"])
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_status_for_each_caller(client, as_user, case: Case, caller: str) -> None:
+    """The matrix: each (endpoint, caller) pair answers exactly the expected status."""
+    headers = {} if caller == "anonymous" else as_user(CALLERS[caller])
+    expected = 401 if caller == "anonymous" else case.expected[caller]
+    response = _call(client, case, headers)
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"]
+
+
+LISTS = ["users", "territories", "customers", "contacts", "visits", "tasks", "opportunities", "orders", "notes"]
+
+
+@pytest.mark.parametrize("resource", LISTS)
+def test_other_organisation_lists_show_none_of_org_a(client, as_user, world, resource: str) -> None:
+    """Listing as org B's admin never returns a row of org A."""
+    org_a_rows = client.get(f"/api/v1/{resource}", headers=as_user("admin_a")).json()["items"]
+    org_b_rows = client.get(f"/api/v1/{resource}", headers=as_user("admin_b")).json()["items"]
+    assert org_a_rows and org_b_rows
+    assert not {r["id"] for r in org_a_rows} & {r["id"] for r in org_b_rows}
+
+
+def test_every_api_route_is_in_the_matrix(live_server) -> None:
+    """A new endpoint without a matrix row fails here."""
+    import httpx
+
+    spec = httpx.get(f"{live_server}/openapi.json").json()
+    covered = {(c.method, _template(c.path)) for c in CASES}
+    missing = [
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        if path.startswith("/api/v1/") and path not in ("/api/v1/auth/token", "/api/v1/auth/refresh")
+        for method in operations
+        if (method.upper(), path) not in covered
+    ]
+    assert not missing, f"endpoints without authorization cases: {missing}"
+
+
+def _template(path: str) -> str:
+    import re
+
+    path = path.split("?")[0]
+    return re.sub(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "/{item_id}", path)
