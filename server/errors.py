@@ -23,6 +23,10 @@ class AppError(Exception):
     status: int = 400
     code: str = "BAD_REQUEST"
     title: str = "Bad request"
+    # True for failures whose bookkeeping must survive the failed request (a
+    # failed-login counter, a revoked token family): the request's
+    # transaction is committed before the error is answered.
+    persist_changes: bool = False
 
     def __init__(
         self,

@@ -15,6 +15,8 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from server.errors import AppError
+
 _STATE_KEY = "db_session"
 
 
@@ -34,7 +36,13 @@ class UnitOfWorkRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def commit_then_respond(request: Request) -> Response:
-            response = await handler(request)
+            try:
+                response = await handler(request)
+            except AppError as error:
+                session_on_error: Session | None = getattr(request.state, _STATE_KEY, None)
+                if error.persist_changes and session_on_error is not None:
+                    await run_in_threadpool(session_on_error.commit)
+                raise
             session: Session | None = getattr(request.state, _STATE_KEY, None)
             if session is not None:
                 if response.status_code < 400:

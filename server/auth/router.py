@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, status
-from starlette.concurrency import run_in_threadpool
 
 from server.auth import service
 from server.auth.schemas import PasswordChange, RefreshRequest, TokenResponse
 from server.deps import AppSettings, CurrentActor, DbSession
-from server.errors import Unauthorized
 from server.middleware import require_json_body
 from server.models import User
 from server.unit_of_work import UnitOfWorkRoute
@@ -35,23 +33,15 @@ def login(
     try:
         user = service.authenticate(session, username, password)
     except service.InvalidCredentials:
-        service.record_failure(request.app.state.session_factory, keys)
+        service.record_failure(session, keys)
         raise
     service.clear_account_failures(session, username)
     return _pair(service.issue_tokens(session, settings, user))
 
 
 @router.post("/refresh", dependencies=[Depends(require_json_body)], response_model=TokenResponse, summary="Swap a refresh token for a new pair")
-async def refresh(request: Request, body: RefreshRequest, settings: AppSettings) -> TokenResponse:
-    # Its own transaction: a reused token must stay revoked even though we answer 401.
-    def rotate() -> service.TokenPair:
-        with request.app.state.session_factory() as session, session.begin():
-            result = service.rotate_refresh_token(session, settings, body.refresh_token)
-        if isinstance(result, Unauthorized):
-            raise result
-        return result
-
-    return _pair(await run_in_threadpool(rotate))
+def refresh(body: RefreshRequest, session: DbSession, settings: AppSettings) -> TokenResponse:
+    return _pair(service.rotate_refresh_token(session, settings, body.refresh_token))
 
 
 @router.post("/password", dependencies=[Depends(require_json_body)], status_code=status.HTTP_204_NO_CONTENT, summary="Change your password")

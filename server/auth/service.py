@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from server.auth.security import (
     AccessClaims,
@@ -31,6 +31,7 @@ class TokenPair:
 
 class InvalidCredentials(Unauthorized):
     code = "INVALID_CREDENTIALS"
+    persist_changes = True  # the failure counter must be kept
 
 
 def _now() -> datetime:
@@ -68,12 +69,12 @@ def check_throttle(session: Session, settings: Settings, keys: list[str]) -> Non
             )
 
 
-def record_failure(factory: sessionmaker[Session], keys: list[str]) -> None:
-    """In its own transaction: the failed request itself rolls back."""
-    with factory() as session, session.begin():
-        session.add_all(LoginFailure(throttle_key=key) for key in keys)
-        # Old failures are useless; keep the table small.
-        session.execute(delete(LoginFailure).where(LoginFailure.failed_at < _now() - timedelta(days=1)))
+def record_failure(session: Session, keys: list[str]) -> None:
+    """Count a failed login; the caller raises an error with persist_changes."""
+    session.add_all(LoginFailure(throttle_key=key) for key in keys)
+    # Old failures are useless; keep the table small.
+    session.execute(delete(LoginFailure).where(LoginFailure.failed_at < _now() - timedelta(days=1)))
+    session.flush()
 
 
 def clear_account_failures(session: Session, username: str) -> None:
@@ -134,11 +135,12 @@ def issue_tokens(session: Session, settings: Settings, user: User, family_id: uu
 
 class RefreshReused(Unauthorized):
     code = "REFRESH_TOKEN_REUSED"
+    persist_changes = True  # the family's revocation must be kept
 
 
-def rotate_refresh_token(session: Session, settings: Settings, token: str) -> TokenPair | RefreshReused:
+def rotate_refresh_token(session: Session, settings: Settings, token: str) -> TokenPair:
     """Swap a refresh token for a new pair. A token used twice means it leaked:
-    the whole family is revoked, and the caller must commit that revocation."""
+    the whole family is revoked."""
     row = session.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == refresh_token_digest(token)).with_for_update()
     )
@@ -150,7 +152,8 @@ def rotate_refresh_token(session: Session, settings: Settings, token: str) -> To
             .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=_now())
         )
-        return RefreshReused("This refresh token was already used; all tokens of this login are revoked")
+        session.flush()
+        raise RefreshReused("This refresh token was already used; all tokens of this login are revoked")
     user = session.get(User, row.user_id)
     if user is None or not user.active or user.deleted_at is not None:
         raise Unauthorized("The account is no longer active", code="INVALID_REFRESH_TOKEN")

@@ -291,13 +291,12 @@ def _write(session: Session, org_id: uuid.UUID, rows: list[dict[str, Any]], repo
     refs = [r["external_ref"] for r in rows if "external_ref" in r]
     existing: dict[str, uuid.UUID] = {}
     for start in range(0, len(refs), 5000):
-        existing.update(
-            session.execute(
-                select(Customer.external_ref, Customer.id).where(
-                    Customer.org_id == org_id, Customer.external_ref.in_(refs[start : start + 5000])
-                )
-            ).tuples()
+        found = session.execute(
+            select(Customer.external_ref, Customer.id).where(
+                Customer.org_id == org_id, Customer.external_ref.in_(refs[start : start + 5000])
+            )
         )
+        existing.update({ref: customer_id for ref, customer_id in found})
     for values in rows:
         lat, lon = values.pop("lat", None), values.pop("lon", None)
         if lat is not None and lon is not None:

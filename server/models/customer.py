@@ -26,6 +26,8 @@ class Customer(TenantMixin, Base):
             tenant_fk("territory_id", "territories"),
             tenant_fk("owner_id", "users"),
             Index("ix_customers_location", "location", postgresql_using="gist"),
+            # bbox filters and containment work in geometry(4326).
+            Index("ix_customers_location_geometry", text("(location::geometry)"), postgresql_using="gist"),
             Index("ix_customers_org_id_territory_id", "org_id", "territory_id"),
             Index("ix_customers_org_id_owner_id", "org_id", "owner_id"),
             Index(
