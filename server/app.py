@@ -76,8 +76,12 @@ def create_app(
             await run_in_threadpool(ping)
         except Exception:
             return problem_response(
-                503, "DATABASE_UNAVAILABLE", "Service unavailable", "The database is unreachable",
-                extra={"database": "unreachable"}, headers={"Retry-After": "5"},
+                503,
+                "DATABASE_UNAVAILABLE",
+                "Service unavailable",
+                "The database is unreachable",
+                extra={"database": "unreachable"},
+                headers={"Retry-After": "5"},
             )
         return JSONResponse({"status": "ok", "database": "ok"})
 

@@ -116,8 +116,12 @@ def org_create(
     try:
         with transaction(_session_factory()) as session:
             org, _ = create_organization(
-                session, name, admin_email=admin_email, admin_password=admin_password,
-                slug=slug, default_country=country.upper(),
+                session,
+                name,
+                admin_email=admin_email,
+                admin_password=admin_password,
+                slug=slug,
+                default_country=country.upper(),
             )
             org_id = org.id
     except AppError as exc:
@@ -127,8 +131,12 @@ def org_create(
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     )
 
 
@@ -171,8 +179,7 @@ def seed(
             console.print("the database already has organisations; not seeding")
             return
     anchor = date.fromisoformat(today) if today else None
-    options = SeedOptions(reps=reps, customers=customers, seed=seed, slug=slug,
-                          **({"today": anchor} if anchor else {}))
+    options = SeedOptions(reps=reps, customers=customers, seed=seed, slug=slug, **({"today": anchor} if anchor else {}))
     with _progress() as progress:
         bar = progress.add_task("seeding", total=seed_size(options))
         with transaction(factory) as session:
@@ -215,9 +222,7 @@ def import_customers_command(
         _print_row_errors(report.errors)
     if report.unmapped_columns:
         console.print(f"columns ignored: {', '.join(report.unmapped_columns)}")
-    typer.echo(
-        f"{report.rows} rows: {report.created} created, {report.updated} updated, {report.skipped} skipped"
-    )
+    typer.echo(f"{report.rows} rows: {report.created} created, {report.updated} updated, {report.skipped} skipped")
 
 
 def _print_row_errors(errors: list) -> None:  # type: ignore[type-arg]
@@ -279,8 +284,12 @@ def serve(
     console.print(f"FieldForce API on http://{host}:{port} (docs at /docs)")
     try:
         uvicorn.run(
-            "server.asgi:app", host=host, port=port, workers=workers,
-            log_level=get_settings().log_level, proxy_headers=True,
+            "server.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=get_settings().log_level,
+            proxy_headers=True,
         )
     finally:
         if job_worker is not None:
@@ -295,6 +304,7 @@ def serve(
 def worker(
     concurrency: Annotated[int, typer.Option(min=1, max=64)] = 2,
     queues: Annotated[list[str] | None, typer.Option("--queue", help="Queues to serve (default: all)")] = None,
+    until_empty: Annotated[bool, typer.Option("--until-empty", help="Exit once the queue is empty")] = False,
 ) -> None:
     """Run background jobs from the PostgreSQL-backed queue until stopped."""
     from server.jobs.queue import make_job_app
@@ -303,9 +313,11 @@ def worker(
 
     async def run() -> None:
         async with job_app.open_async():
-            await job_app.run_worker_async(concurrency=concurrency, queues=queues, install_signal_handlers=True)
+            await job_app.run_worker_async(
+                concurrency=concurrency, queues=queues, wait=not until_empty, install_signal_handlers=True
+            )
 
-    console.print("worker started; waiting for jobs")
+    console.print("worker started" + ("; stops when the queue is empty" if until_empty else "; waiting for jobs"))
     asyncio.run(run())
 
 

@@ -43,8 +43,7 @@ class Settings(BaseSettings):
         if self.environment is Environment.production:
             if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
                 raise ValueError(
-                    "SECRET_KEY must be set to a random value of at least 32 characters "
-                    "when FIELDFORCE_ENV=production"
+                    "SECRET_KEY must be set to a random value of at least 32 characters when FIELDFORCE_ENV=production"
                 )
             if not self.database_url:
                 raise ValueError("DATABASE_URL must be set when FIELDFORCE_ENV=production")
@@ -63,7 +62,7 @@ def normalise_database_url(url: str) -> str:
     """Accept the common postgres:// spellings and route them through psycopg 3."""
     for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

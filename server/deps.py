@@ -38,15 +38,8 @@ def current_actor(
     claims = decode_access_token(token, settings.secret_key)
     if claims is None:
         raise Unauthorized("The access token is invalid or expired", code="INVALID_TOKEN")
-    user = session.scalar(
-        select(User).where(User.id == claims.user_id, User.org_id == claims.org_id)
-    )
-    if (
-        user is None
-        or not user.active
-        or user.deleted_at is not None
-        or user.auth_generation != claims.generation
-    ):
+    user = session.scalar(select(User).where(User.id == claims.user_id, User.org_id == claims.org_id))
+    if user is None or not user.active or user.deleted_at is not None or user.auth_generation != claims.generation:
         raise Unauthorized("The access token is no longer valid", code="INVALID_TOKEN")
     return load_actor(session, user)
 

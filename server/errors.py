@@ -126,8 +126,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return problem_response(
-            exc.status, exc.code, exc.title, exc.detail,
-            instance=request.url.path, extra=exc.extra, headers=exc.headers,
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.detail,
+            instance=request.url.path,
+            extra=exc.extra,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -141,33 +146,45 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         return problem_response(
-            422, "VALIDATION_FAILED", "Validation failed",
+            422,
+            "VALIDATION_FAILED",
+            "Validation failed",
             f"{len(errors)} field(s) failed validation",
-            instance=request.url.path, extra={"errors": errors},
+            instance=request.url.path,
+            extra={"errors": errors},
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, title = _STATUS_CODES.get(exc.status_code, ("HTTP_ERROR", "HTTP error"))
         return problem_response(
-            exc.status_code, code, title, str(exc.detail),
-            instance=request.url.path, headers=getattr(exc, "headers", None),
+            exc.status_code,
+            code,
+            title,
+            str(exc.detail),
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
         logger.warning("database unavailable: %s", exc)
         return problem_response(
-            503, "DATABASE_UNAVAILABLE", "Service unavailable",
+            503,
+            "DATABASE_UNAVAILABLE",
+            "Service unavailable",
             "The database is unreachable; retry shortly.",
-            instance=request.url.path, headers={"Retry-After": "5"},
+            instance=request.url.path,
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s", request.url.path)
         return problem_response(
-            500, "INTERNAL_ERROR", "Internal server error",
+            500,
+            "INTERNAL_ERROR",
+            "Internal server error",
             "An unexpected error occurred; it has been logged.",
             instance=request.url.path,
         )

@@ -52,14 +52,8 @@ class ClusterInfo:
     def url(self, database: str = DATABASE_NAME, *, tcp: bool = False) -> str:
         """SQLAlchemy URL; the unix socket by default, TCP with the password when asked."""
         if tcp:
-            return (
-                f"postgresql+psycopg://{SUPERUSER}:{quote(self.password, safe='')}"
-                f"@127.0.0.1:{self.port}/{database}"
-            )
-        return (
-            f"postgresql+psycopg://{SUPERUSER}@/{database}"
-            f"?host={quote(self.socket_dir, safe='')}&port={self.port}"
-        )
+            return f"postgresql+psycopg://{SUPERUSER}:{quote(self.password, safe='')}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={quote(self.socket_dir, safe='')}&port={self.port}"
 
 
 def find_bin_dir() -> Path:
@@ -116,9 +110,7 @@ def _as_cluster_owner(info_user: str, argv: list[str]) -> list[str]:
 def _run(argv: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(argv, capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise LocalClusterError(
-            f"{' '.join(argv)} failed ({result.returncode}):\n{result.stderr or result.stdout}"
-        )
+        raise LocalClusterError(f"{' '.join(argv)} failed ({result.returncode}):\n{result.stderr or result.stdout}")
     return result
 
 
@@ -175,12 +167,16 @@ def _initdb(info: ClusterInfo) -> None:
                 info.os_user,
                 [
                     str(Path(info.bin_dir) / "initdb"),
-                    "-D", str(data_dir),
-                    "-U", SUPERUSER,
-                    "--pwfile", str(pwfile),
+                    "-D",
+                    str(data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "--pwfile",
+                    str(pwfile),
                     "--auth-local=trust",
                     "--auth-host=scram-sha-256",
-                    "-E", "UTF8",
+                    "-E",
+                    "UTF8",
                     "--locale=C.UTF-8",
                 ],
             )
@@ -252,10 +248,16 @@ def start() -> ClusterInfo:
                 info.os_user,
                 [
                     str(Path(info.bin_dir) / "pg_ctl"),
-                    "start", "-w", "-t", "60",
-                    "-D", info.data_dir,
-                    "-l", info.log_file,
-                    "-o", f"-p {info.port} -k {info.socket_dir}",
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-D",
+                    info.data_dir,
+                    "-l",
+                    info.log_file,
+                    "-o",
+                    f"-p {info.port} -k {info.socket_dir}",
                 ],
             )
         )
@@ -301,4 +303,3 @@ def url(*, tcp: bool = False) -> str:
     if info is None:
         raise LocalClusterError("The local cluster does not exist yet: run `fieldforce db start`.")
     return info.url(tcp=tcp)
-

@@ -23,8 +23,11 @@ class BodySizeLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             response = problem_response(
-                413, "PAYLOAD_TOO_LARGE", "Payload too large",
-                f"The body is larger than {self.max_bytes} bytes", instance=scope.get("path"),
+                413,
+                "PAYLOAD_TOO_LARGE",
+                "Payload too large",
+                f"The body is larger than {self.max_bytes} bytes",
+                instance=scope.get("path"),
             )
             await response(scope, receive, send)
             return
@@ -51,6 +54,4 @@ async def require_json_body(request: Request) -> None:
     if request.method in ("POST", "PUT", "PATCH"):
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in JSON_TYPES and not content_type.endswith("+json"):
-            raise StarletteHTTPException(
-                415, f"Content-Type must be application/json, not {content_type or 'missing'}"
-            )
+            raise StarletteHTTPException(415, f"Content-Type must be application/json, not {content_type or 'missing'}")

@@ -49,9 +49,7 @@ def load_actor(session: Session, user: User) -> Actor:
     if user.role is Role.manager:
         team |= set(
             session.scalars(
-                select(User.id).where(
-                    User.org_id == user.org_id, User.manager_id == user.id, User.deleted_at.is_(None)
-                )
+                select(User.id).where(User.org_id == user.org_id, User.manager_id == user.id, User.deleted_at.is_(None))
             )
         )
     territories: frozenset[uuid.UUID] = frozenset()

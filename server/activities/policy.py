@@ -35,8 +35,9 @@ def check_customer_ref(ctx: WriteContext, customer_id: uuid.UUID | None, *, requ
         return
     found = ctx.session.scalar(visible_customer_ids(ctx.actor).where(Customer.id == customer_id))
     if found is None:
-        raise InvalidInput("customer_id must name a customer you can see", code="INVALID_REFERENCE",
-                           extra={"field": "customer_id"})
+        raise InvalidInput(
+            "customer_id must name a customer you can see", code="INVALID_REFERENCE", extra={"field": "customer_id"}
+        )
 
 
 def reject_nulls(changes: dict[str, Any], not_null: set[str]) -> None:
@@ -132,8 +133,11 @@ class PersonalRecordPolicy(Policy[Any]):
         owner = values.get(self.owner_field)
         if ctx.actor.is_rep:
             if owner not in (None, ctx.actor.user_id):
-                raise Forbidden(f"Reps may only set {self.owner_field} to themselves",
-                                code="FIELD_NOT_ALLOWED", extra={"fields": [self.owner_field]})
+                raise Forbidden(
+                    f"Reps may only set {self.owner_field} to themselves",
+                    code="FIELD_NOT_ALLOWED",
+                    extra={"fields": [self.owner_field]},
+                )
             return
         check_user_ref(ctx, owner, self.owner_field)
 
@@ -168,12 +172,11 @@ class TaskPolicy(PersonalRecordPolicy):
     def before_update(self, ctx: WriteContext, obj: Task, changes: dict[str, Any]) -> None:
         super().before_update(ctx, obj, changes)
         new = changes.get("status")
-        if ctx.actor.is_rep and new is not None and new != obj.status:
-            if new is TaskStatus.cancelled or obj.status is TaskStatus.cancelled or (
-                TASK_STATUS_ORDER[new] < TASK_STATUS_ORDER[obj.status]
-            ):
-                raise Forbidden(f"A rep cannot move a task from {obj.status} to {new}",
-                                code="STATUS_TRANSITION_FORBIDDEN")
+        moves_back = new is not None and (
+            TaskStatus.cancelled in (new, obj.status) or TASK_STATUS_ORDER[new] < TASK_STATUS_ORDER[obj.status]
+        )
+        if ctx.actor.is_rep and new != obj.status and moves_back:
+            raise Forbidden(f"A rep cannot move a task from {obj.status} to {new}", code="STATUS_TRANSITION_FORBIDDEN")
 
 
 def check_visit_times(visit: Visit) -> None:
@@ -203,12 +206,11 @@ def normalise_contact_phone(ctx: WriteContext, values: dict[str, Any]) -> None:
         values["email"] = values["email"].strip().lower()
 
 
-
 __all__ = [
     "CustomerChildPolicy",
     "NotePolicy",
     "PersonalRecordPolicy",
     "TaskPolicy",
-    "normalise_contact_phone",
     "after_visit_write",
+    "normalise_contact_phone",
 ]

@@ -45,10 +45,15 @@ from server.api.router_factory import crud_router
 from server.models import Contact, Note, Opportunity, Order, Task, Visit
 
 contact_resource: ResourceSpec[Contact] = ResourceSpec(
-    model=Contact, name="contact", path="/contacts",
-    read_schema=ContactRead, create_schema=ContactCreate, update_schema=ContactUpdate,
+    model=Contact,
+    name="contact",
+    path="/contacts",
+    read_schema=ContactRead,
+    create_schema=ContactCreate,
+    update_schema=ContactUpdate,
     policy=CustomerChildPolicy(Contact.customer_id, rep_writes=True, rep_deletes=True, not_null={"name"}),
-    list_query=ByCustomerQuery, equality_filters={"customer_id": Contact.customer_id},
+    list_query=ByCustomerQuery,
+    equality_filters={"customer_id": Contact.customer_id},
     convert_values=normalise_contact_phone,
 )
 
@@ -62,8 +67,12 @@ def _visit_window(stmt: Select[Any], query: VisitListQuery) -> Select[Any]:
 
 
 visit_resource: ResourceSpec[Visit] = ResourceSpec(
-    model=Visit, name="visit", path="/visits",
-    read_schema=VisitRead, create_schema=VisitCreate, update_schema=VisitUpdate,
+    model=Visit,
+    name="visit",
+    path="/visits",
+    read_schema=VisitRead,
+    create_schema=VisitCreate,
+    update_schema=VisitUpdate,
     policy=PersonalRecordPolicy(Visit, "rep_id", customer_required=True, rep_editable=None, not_null={"status"}),
     list_query=VisitListQuery,
     equality_filters={"customer_id": Visit.customer_id, "rep_id": Visit.rep_id, "status": Visit.status},
@@ -73,39 +82,60 @@ visit_resource: ResourceSpec[Visit] = ResourceSpec(
 )
 
 task_resource: ResourceSpec[Task] = ResourceSpec(
-    model=Task, name="task", path="/tasks",
-    read_schema=TaskRead, create_schema=TaskCreate, update_schema=TaskUpdate,
+    model=Task,
+    name="task",
+    path="/tasks",
+    read_schema=TaskRead,
+    create_schema=TaskCreate,
+    update_schema=TaskUpdate,
     policy=TaskPolicy(
-        Task, "assignee_id", customer_required=False,
+        Task,
+        "assignee_id",
+        customer_required=False,
         rep_editable={"status", "description"},
         not_null={"kind", "title", "priority", "status"},
     ),
     list_query=TaskListQuery,
     equality_filters={
-        "customer_id": Task.customer_id, "assignee_id": Task.assignee_id,
-        "status": Task.status, "kind": Task.kind,
+        "customer_id": Task.customer_id,
+        "assignee_id": Task.assignee_id,
+        "status": Task.status,
+        "kind": Task.kind,
     },
 )
 
 opportunity_resource: ResourceSpec[Opportunity] = ResourceSpec(
-    model=Opportunity, name="opportunity", path="/opportunities",
-    read_schema=OpportunityRead, create_schema=OpportunityCreate, update_schema=OpportunityUpdate,
+    model=Opportunity,
+    name="opportunity",
+    path="/opportunities",
+    read_schema=OpportunityRead,
+    create_schema=OpportunityCreate,
+    update_schema=OpportunityUpdate,
     policy=CustomerChildPolicy(Opportunity.customer_id, rep_writes=True, not_null={"title", "stage", "currency"}),
     list_query=OpportunityListQuery,
     equality_filters={"customer_id": Opportunity.customer_id, "stage": Opportunity.stage},
 )
 
 order_resource: ResourceSpec[Order] = ResourceSpec(
-    model=Order, name="order", path="/orders",
-    read_schema=OrderRead, create_schema=OrderCreate, update_schema=OrderUpdate,
+    model=Order,
+    name="order",
+    path="/orders",
+    read_schema=OrderRead,
+    create_schema=OrderCreate,
+    update_schema=OrderUpdate,
     # Purchase history comes from the ERP or a manager, never from the field.
     policy=CustomerChildPolicy(Order.customer_id, rep_writes=False, not_null={"order_date", "amount", "currency"}),
-    list_query=ByCustomerQuery, equality_filters={"customer_id": Order.customer_id},
+    list_query=ByCustomerQuery,
+    equality_filters={"customer_id": Order.customer_id},
 )
 
 note_resource: ResourceSpec[Note] = ResourceSpec(
-    model=Note, name="note", path="/notes",
-    read_schema=NoteRead, create_schema=NoteCreate, update_schema=NoteUpdate,
+    model=Note,
+    name="note",
+    path="/notes",
+    read_schema=NoteRead,
+    create_schema=NoteCreate,
+    update_schema=NoteUpdate,
     policy=NotePolicy(Note.customer_id, rep_writes=True, rep_deletes=True, not_null={"kind", "body", "occurred_at"}),
     list_query=NoteListQuery,
     equality_filters={"customer_id": Note.customer_id, "kind": Note.kind, "author_id": Note.author_id},

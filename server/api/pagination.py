@@ -24,5 +24,6 @@ def decode_cursor(cursor: str) -> uuid.UUID:
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return uuid.UUID(payload["after"])
     except (binascii.Error, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise InvalidInput("The cursor is malformed; use next_cursor from a previous page",
-                           code="INVALID_CURSOR", status=400) from exc
+        raise InvalidInput(
+            "The cursor is malformed; use next_cursor from a previous page", code="INVALID_CURSOR", status=400
+        ) from exc

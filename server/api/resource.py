@@ -169,9 +169,7 @@ class ResourceSpec(Generic[ModelT]):
             self._flush(ctx.session)
         return obj
 
-    def update(
-        self, ctx: WriteContext, obj_id: uuid.UUID, payload: BaseModel, expected_version: int | None
-    ) -> ModelT:
+    def update(self, ctx: WriteContext, obj_id: uuid.UUID, payload: BaseModel, expected_version: int | None) -> ModelT:
         obj = self.get_visible(ctx.session, ctx.actor, obj_id, for_update=True)
         if expected_version is not None and obj.row_version != expected_version:
             raise PreconditionFailed(

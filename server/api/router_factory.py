@@ -36,14 +36,16 @@ def parse_if_match(value: str | None) -> int | None:
     try:
         return int(value.strip().strip('"').removeprefix("W/").strip('"'))
     except ValueError as exc:
-        raise InvalidInput("If-Match must be the row_version, e.g. \"3\"", code="INVALID_IF_MATCH", status=400) from exc
+        raise InvalidInput('If-Match must be the row_version, e.g. "3"', code="INVALID_IF_MATCH", status=400) from exc
 
 
 def crud_router(spec: ResourceSpec[Any], *, tag: str) -> APIRouter:
     router = APIRouter(prefix=spec.path, tags=[tag], route_class=UnitOfWorkRoute, responses=PROBLEM_RESPONSES)
     read_schema = spec.read_schema
     page_schema: type[BaseModel] = create_model(
-        f"{read_schema.__name__}Page", items=(list[read_schema], ...), next_cursor=(str | None, None)  # type: ignore[valid-type]
+        f"{read_schema.__name__}Page",
+        items=(list[read_schema], ...),
+        next_cursor=(str | None, None),  # type: ignore[valid-type]
     )
     list_query = spec.list_query
     create_schema = spec.create_schema
@@ -51,7 +53,9 @@ def crud_router(spec: ResourceSpec[Any], *, tag: str) -> APIRouter:
 
     @router.get("", response_model=page_schema, summary=f"List {spec.path.strip('/')}")
     def list_items(
-        session: DbSession, actor: CurrentActor, query: Annotated[list_query, Query()]  # type: ignore[valid-type]
+        session: DbSession,
+        actor: CurrentActor,
+        query: Annotated[list_query, Query()],  # type: ignore[valid-type]
     ) -> dict[str, Any]:
         return spec.list_page(session, actor, query)
 

@@ -22,7 +22,7 @@ def _check_weekly_hours(value: dict[str, list[list[str]]]) -> dict[str, list[lis
             raise ValueError(f"unknown weekday {day!r}; use one of {', '.join(WEEKDAYS)}")
         for span in spans:
             if len(span) != 2 or not all(_HHMM.match(t) for t in span):
-                raise ValueError(f"{day}: each span is [\"HH:MM\", \"HH:MM\"], got {span!r}")
+                raise ValueError(f'{day}: each span is ["HH:MM", "HH:MM"], got {span!r}')
             if span[0] >= span[1]:
                 raise ValueError(f"{day}: span {span!r} ends before it starts")
     return value
@@ -31,7 +31,9 @@ def _check_weekly_hours(value: dict[str, list[list[str]]]) -> dict[str, list[lis
 WeeklyHours = Annotated[
     dict[str, list[list[str]]],
     AfterValidator(_check_weekly_hours),
-    Field(description='{"mon": [["08:00", "12:00"], ["13:00", "17:00"]], ...}', examples=[{"mon": [["08:00", "17:00"]]}]),
+    Field(
+        description='{"mon": [["08:00", "12:00"], ["13:00", "17:00"]], ...}', examples=[{"mon": [["08:00", "17:00"]]}]
+    ),
 ]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
@@ -58,9 +60,11 @@ def normalise_phone(raw: str | None, default_country: str, field: str = "phone")
     try:
         number = phonenumbers.parse(raw, default_country)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(f"{field}: {raw!r} is not a phone number", code="INVALID_PHONE",
-                           extra={"field": field}) from exc
+        raise InvalidInput(
+            f"{field}: {raw!r} is not a phone number", code="INVALID_PHONE", extra={"field": field}
+        ) from exc
     if not phonenumbers.is_possible_number(number):
-        raise InvalidInput(f"{field}: {raw!r} is not a possible phone number", code="INVALID_PHONE",
-                           extra={"field": field})
+        raise InvalidInput(
+            f"{field}: {raw!r} is not a possible phone number", code="INVALID_PHONE", extra={"field": field}
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

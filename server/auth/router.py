@@ -39,12 +39,22 @@ def login(
     return _pair(service.issue_tokens(session, settings, user))
 
 
-@router.post("/refresh", dependencies=[Depends(require_json_body)], response_model=TokenResponse, summary="Swap a refresh token for a new pair")
+@router.post(
+    "/refresh",
+    dependencies=[Depends(require_json_body)],
+    response_model=TokenResponse,
+    summary="Swap a refresh token for a new pair",
+)
 def refresh(body: RefreshRequest, session: DbSession, settings: AppSettings) -> TokenResponse:
     return _pair(service.rotate_refresh_token(session, settings, body.refresh_token))
 
 
-@router.post("/password", dependencies=[Depends(require_json_body)], status_code=status.HTTP_204_NO_CONTENT, summary="Change your password")
+@router.post(
+    "/password",
+    dependencies=[Depends(require_json_body)],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change your password",
+)
 def change_password(body: PasswordChange, session: DbSession, actor: CurrentActor) -> None:
     user = session.get(User, actor.user_id)
     assert user is not None

@@ -34,51 +34,135 @@ from shared.enums import CustomerStatus, GeocodeAccuracy
 # spaces, dots, underscores, slashes or dashes.
 HEADER_ALIASES: dict[str, str] = {
     # Salesforce Account export
-    "id": "external_ref", "accountid": "external_ref", "name": "name", "accountname": "name",
-    "billingstreet": "street", "billingcity": "city", "billingpostalcode": "postal_code",
-    "billingstate": "region", "billingcountry": "country", "billinglatitude": "lat",
-    "billinglongitude": "lon", "phone": "phone", "website": "website", "annualrevenue": "annual_revenue",
-    "type": "status", "description": "notes",
+    "id": "external_ref",
+    "accountid": "external_ref",
+    "name": "name",
+    "accountname": "name",
+    "billingstreet": "street",
+    "billingcity": "city",
+    "billingpostalcode": "postal_code",
+    "billingstate": "region",
+    "billingcountry": "country",
+    "billinglatitude": "lat",
+    "billinglongitude": "lon",
+    "phone": "phone",
+    "website": "website",
+    "annualrevenue": "annual_revenue",
+    "type": "status",
+    "description": "notes",
     # HubSpot company export
-    "recordid": "external_ref", "companyid": "external_ref", "companyname": "name",
-    "streetaddress": "street", "streetaddress2": "street2", "address": "street", "address2": "street2",
-    "city": "city", "postalcode": "postal_code", "zip": "postal_code", "zipcode": "postal_code",
-    "postcode": "postal_code", "stateregion": "region", "state": "region", "region": "region",
-    "countryregion": "country", "country": "country", "phonenumber": "phone",
-    "websiteurl": "website", "companydomainname": "domain", "domain": "domain",
-    "lifecyclestage": "status", "status": "status", "email": "email",
+    "recordid": "external_ref",
+    "companyid": "external_ref",
+    "companyname": "name",
+    "streetaddress": "street",
+    "streetaddress2": "street2",
+    "address": "street",
+    "address2": "street2",
+    "city": "city",
+    "postalcode": "postal_code",
+    "zip": "postal_code",
+    "zipcode": "postal_code",
+    "postcode": "postal_code",
+    "stateregion": "region",
+    "state": "region",
+    "region": "region",
+    "countryregion": "country",
+    "country": "country",
+    "phonenumber": "phone",
+    "websiteurl": "website",
+    "companydomainname": "domain",
+    "domain": "domain",
+    "lifecyclestage": "status",
+    "status": "status",
+    "email": "email",
     # generic
-    "latitude": "lat", "lat": "lat", "longitude": "lon", "lon": "lon", "lng": "lon", "notes": "notes",
-    "externalref": "external_ref", "externalid": "external_ref",
+    "latitude": "lat",
+    "lat": "lat",
+    "longitude": "lon",
+    "lon": "lon",
+    "lng": "lon",
+    "notes": "notes",
+    "externalref": "external_ref",
+    "externalid": "external_ref",
 }
 
 COUNTRIES: dict[str, str] = {
-    "france": "FR", "germany": "DE", "deutschland": "DE", "united states": "US", "usa": "US",
-    "united states of america": "US", "us": "US", "united kingdom": "GB", "uk": "GB", "great britain": "GB",
-    "england": "GB", "spain": "ES", "espana": "ES", "italy": "IT", "italia": "IT", "netherlands": "NL",
-    "the netherlands": "NL", "belgium": "BE", "belgique": "BE", "switzerland": "CH", "suisse": "CH",
-    "austria": "AT", "portugal": "PT", "ireland": "IE", "poland": "PL", "sweden": "SE", "norway": "NO",
-    "denmark": "DK", "finland": "FI", "canada": "CA", "mexico": "MX", "brazil": "BR", "australia": "AU",
-    "new zealand": "NZ", "japan": "JP", "china": "CN", "india": "IN", "luxembourg": "LU",
-    "czech republic": "CZ", "czechia": "CZ", "greece": "GR", "south africa": "ZA",
+    "france": "FR",
+    "germany": "DE",
+    "deutschland": "DE",
+    "united states": "US",
+    "usa": "US",
+    "united states of america": "US",
+    "us": "US",
+    "united kingdom": "GB",
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "spain": "ES",
+    "espana": "ES",
+    "italy": "IT",
+    "italia": "IT",
+    "netherlands": "NL",
+    "the netherlands": "NL",
+    "belgium": "BE",
+    "belgique": "BE",
+    "switzerland": "CH",
+    "suisse": "CH",
+    "austria": "AT",
+    "portugal": "PT",
+    "ireland": "IE",
+    "poland": "PL",
+    "sweden": "SE",
+    "norway": "NO",
+    "denmark": "DK",
+    "finland": "FI",
+    "canada": "CA",
+    "mexico": "MX",
+    "brazil": "BR",
+    "australia": "AU",
+    "new zealand": "NZ",
+    "japan": "JP",
+    "china": "CN",
+    "india": "IN",
+    "luxembourg": "LU",
+    "czech republic": "CZ",
+    "czechia": "CZ",
+    "greece": "GR",
+    "south africa": "ZA",
 }
 
 STATUS_WORDS: dict[str, CustomerStatus] = {
     # HubSpot lifecycle stages
-    "subscriber": CustomerStatus.lead, "lead": CustomerStatus.lead,
-    "marketingqualifiedlead": CustomerStatus.lead, "salesqualifiedlead": CustomerStatus.prospect,
-    "opportunity": CustomerStatus.prospect, "customer": CustomerStatus.customer,
-    "evangelist": CustomerStatus.customer, "other": CustomerStatus.lead,
+    "subscriber": CustomerStatus.lead,
+    "lead": CustomerStatus.lead,
+    "marketingqualifiedlead": CustomerStatus.lead,
+    "salesqualifiedlead": CustomerStatus.prospect,
+    "opportunity": CustomerStatus.prospect,
+    "customer": CustomerStatus.customer,
+    "evangelist": CustomerStatus.customer,
+    "other": CustomerStatus.lead,
     # Salesforce account types
-    "prospect": CustomerStatus.prospect, "customerdirect": CustomerStatus.customer,
-    "customerchannel": CustomerStatus.customer, "channelpartnerreseller": CustomerStatus.customer,
-    "installationpartner": CustomerStatus.customer, "technologypartner": CustomerStatus.customer,
-    "inactive": CustomerStatus.inactive, "former customer": CustomerStatus.inactive,
+    "prospect": CustomerStatus.prospect,
+    "customerdirect": CustomerStatus.customer,
+    "customerchannel": CustomerStatus.customer,
+    "channelpartnerreseller": CustomerStatus.customer,
+    "installationpartner": CustomerStatus.customer,
+    "technologypartner": CustomerStatus.customer,
+    "inactive": CustomerStatus.inactive,
+    "former customer": CustomerStatus.inactive,
 }
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_COLUMN_LIMITS = {"name": 300, "street": 300, "city": 120, "postal_code": 20, "region": 120,
-                  "website": 500, "email": 254, "external_ref": 100}
+_COLUMN_LIMITS = {
+    "name": 300,
+    "street": 300,
+    "city": 120,
+    "postal_code": 20,
+    "region": 120,
+    "website": 500,
+    "email": 254,
+    "external_ref": 100,
+}
 
 
 def _normalise_header(header: str) -> str:
@@ -177,8 +261,13 @@ def parse_row(raw: dict[str, str], default_country: str) -> dict[str, Any]:
             raise _RowInvalid(f"{key} is longer than {limit} characters")
     values["name"] = text["name"]
     street = ", ".join(part for part in (text.get("street", ""), text.get("street2", "")) if part)
-    for key, value in (("street", street), ("city", text.get("city")), ("postal_code", text.get("postal_code")),
-                       ("region", text.get("region")), ("external_ref", text.get("external_ref"))):
+    for key, value in (
+        ("street", street),
+        ("city", text.get("city")),
+        ("postal_code", text.get("postal_code")),
+        ("region", text.get("region")),
+        ("external_ref", text.get("external_ref")),
+    ):
         if value:
             values[key] = value
     if text.get("country"):
@@ -225,9 +314,7 @@ def read_rows(stream: Iterable[str]) -> tuple[list[str], Iterable[tuple[int, dic
         raise AppError("The file is empty", code="EMPTY_FILE") from None
     mapped = [HEADER_ALIASES.get(_normalise_header(h), "") for h in headers]
     if "name" not in mapped:
-        raise AppError(
-            "No name column found (expected Name, Account Name or Company name)", code="MISSING_NAME_COLUMN"
-        )
+        raise AppError("No name column found (expected Name, Account Name or Company name)", code="MISSING_NAME_COLUMN")
     unmapped = [h for h, m in zip(headers, mapped, strict=True) if not m]
 
     def rows() -> Iterable[tuple[int, dict[str, str]]]:

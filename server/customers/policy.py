@@ -21,8 +21,20 @@ from server.users.policy import forbid_fields
 from shared.enums import CustomerStatus
 
 REP_EDITABLE = {
-    "name", "street", "city", "postal_code", "region", "country", "location", "geocode_accuracy",
-    "phone", "email", "website", "notes", "tags", "visit_windows",
+    "name",
+    "street",
+    "city",
+    "postal_code",
+    "region",
+    "country",
+    "location",
+    "geocode_accuracy",
+    "phone",
+    "email",
+    "website",
+    "notes",
+    "tags",
+    "visit_windows",
 }
 NOT_NULL = {"name", "status", "geocode_accuracy", "tier", "tags", "visit_windows"}
 
@@ -36,8 +48,9 @@ def check_territory_ref(ctx: WriteContext, territory_id: uuid.UUID | None) -> No
     if not ctx.actor.is_admin:
         stmt = stmt.where(Territory.id.in_(ctx.actor.territory_ids))
     if ctx.session.scalar(stmt) is None:
-        raise InvalidInput("territory_id must name a territory you manage", code="INVALID_REFERENCE",
-                           extra={"field": "territory_id"})
+        raise InvalidInput(
+            "territory_id must name a territory you manage", code="INVALID_REFERENCE", extra={"field": "territory_id"}
+        )
 
 
 def check_user_ref(ctx: WriteContext, user_id: uuid.UUID | None, field: str) -> None:
@@ -48,8 +61,7 @@ def check_user_ref(ctx: WriteContext, user_id: uuid.UUID | None, field: str) -> 
     if not ctx.actor.is_admin:
         stmt = stmt.where(User.id.in_(ctx.actor.team_ids))
     if ctx.session.scalar(stmt) is None:
-        raise InvalidInput(f"{field} must name a user in your team", code="INVALID_REFERENCE",
-                           extra={"field": field})
+        raise InvalidInput(f"{field} must name a user in your team", code="INVALID_REFERENCE", extra={"field": field})
 
 
 class CustomerPolicy(Policy[Customer]):
@@ -59,8 +71,11 @@ class CustomerPolicy(Policy[Customer]):
     def before_create(self, ctx: WriteContext, values: dict[str, Any]) -> None:
         if ctx.actor.is_rep:
             if values.get("status", CustomerStatus.lead) is not CustomerStatus.lead:
-                raise Forbidden("Reps create leads; a manager changes the status", code="FIELD_NOT_ALLOWED",
-                                extra={"fields": ["status"]})
+                raise Forbidden(
+                    "Reps create leads; a manager changes the status",
+                    code="FIELD_NOT_ALLOWED",
+                    extra={"fields": ["status"]},
+                )
             forbid_fields(set(values) - {"id", "status"}, REP_EDITABLE, "A rep")
             values["status"] = CustomerStatus.lead
             values["owner_id"] = ctx.actor.user_id
@@ -93,6 +108,4 @@ def convert_customer_values(ctx: WriteContext, values: dict[str, Any]) -> None:
     location = values.get("location")
     if location is not None and "territory_id" not in values:
         # The territory follows from where the customer is.
-        values["territory_id"] = territory_containing(
-            ctx.session, ctx.actor.org_id, location["lat"], location["lon"]
-        )
+        values["territory_id"] = territory_containing(ctx.session, ctx.actor.org_id, location["lat"], location["lon"])

@@ -54,8 +54,7 @@ def nearest_customers(
     customers = customer_resource.serialize(session, [customer for customer, _ in rows])
     return {
         "items": [
-            {"distance_m": distance, "customer": data}
-            for (_, distance), data in zip(rows, customers, strict=True)
+            {"distance_m": distance, "customer": data} for (_, distance), data in zip(rows, customers, strict=True)
         ]
     }
 

@@ -29,8 +29,7 @@ def recompute_tiers(session: Session, org_id: uuid.UUID, *, months: int = 12) ->
     rows = session.execute(
         select(Customer, func.coalesce(revenue.c.revenue, 0))
         .outerjoin(revenue, revenue.c.customer_id == Customer.id)
-        .where(Customer.org_id == org_id, Customer.deleted_at.is_(None),
-               Customer.status != CustomerStatus.inactive)
+        .where(Customer.org_id == org_id, Customer.deleted_at.is_(None), Customer.status != CustomerStatus.inactive)
         .order_by(Customer.id)
     ).all()
     tiers = abc_tiers([float(amount) for _, amount in rows])

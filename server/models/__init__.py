@@ -25,4 +25,4 @@ __all__ = [
     "User",
     "Visit",
 ]
-from server.models import versioning as _versioning  # noqa: E402,F401 - registers the row_version hook
+from server.models import versioning as _versioning  # noqa: F401 - registers the row_version hook

@@ -43,13 +43,9 @@ class Visit(TenantMixin, Base):
         db_enum(VisitStatus, "visit_status"), nullable=False, server_default="planned"
     )
     check_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    check_in_location: Mapped[Any | None] = mapped_column(
-        Geography("POINT", srid=4326, spatial_index=False)
-    )
+    check_in_location: Mapped[Any | None] = mapped_column(Geography("POINT", srid=4326, spatial_index=False))
     check_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    check_out_location: Mapped[Any | None] = mapped_column(
-        Geography("POINT", srid=4326, spatial_index=False)
-    )
+    check_out_location: Mapped[Any | None] = mapped_column(Geography("POINT", srid=4326, spatial_index=False))
     verification_status: Mapped[VerificationStatus] = mapped_column(
         db_enum(VerificationStatus, "verification_status"), nullable=False, server_default="pending"
     )

@@ -50,16 +50,14 @@ class TenantMixin:
     """Columns and constraints shared by every organisation-owned table."""
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    org_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("organizations.id"), nullable=False, index=True
-    )
+    org_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("organizations.id"), nullable=False, index=True)
     created_at: Mapped[datetime] = utcnow_column()
     updated_at: Mapped[datetime] = utcnow_column(onupdate=True)
     row_version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=1, server_default="1")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[object, ...]:  # noqa: N805 - SQLAlchemy hook
+    def __table_args__(cls) -> tuple[object, ...]:
         # (org_id, id) is the target of the composite foreign keys.
         return (UniqueConstraint("org_id", "id"), *cls.__extra_table_args__())
 
@@ -70,6 +68,4 @@ class TenantMixin:
 
 def tenant_fk(column: str, target_table: str) -> ForeignKeyConstraint:
     """A composite FK `(org_id, column) -> target_table(org_id, id)`."""
-    return ForeignKeyConstraint(
-        ["org_id", column], [f"{target_table}.org_id", f"{target_table}.id"]
-    )
+    return ForeignKeyConstraint(["org_id", column], [f"{target_table}.org_id", f"{target_table}.id"])

@@ -65,9 +65,7 @@ class Customer(TenantMixin, Base):
     # Overrides the tier's default visit frequency when set.
     visit_frequency_days: Mapped[int | None] = mapped_column(Integer)
     # {"mon": [["09:00", "12:00"]], ...}: when the customer accepts visits.
-    visit_windows: Mapped[dict[str, list[list[str]]]] = mapped_column(
-        JSONB, nullable=False, server_default="{}"
-    )
+    visit_windows: Mapped[dict[str, list[list[str]]]] = mapped_column(JSONB, nullable=False, server_default="{}")
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False, server_default="{}")
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))

@@ -19,9 +19,7 @@ class Territory(TenantMixin, Base):
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     # geometry(4326) because territories are about containment, not metres.
-    geometry: Mapped[Any] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
-    )
+    geometry: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
     color: Mapped[str] = mapped_column(String(7), nullable=False, server_default="#3388ff")
 
 

@@ -25,13 +25,9 @@ class User(TenantMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[Role] = mapped_column(db_enum(Role, "user_role"), nullable=False)
     manager_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
-    home_location: Mapped[Any | None] = mapped_column(
-        Geography("POINT", srid=4326, spatial_index=False)
-    )
+    home_location: Mapped[Any | None] = mapped_column(Geography("POINT", srid=4326, spatial_index=False))
     # {"mon": [["08:00", "17:00"]], ...}; days without an entry are off.
-    working_hours: Mapped[dict[str, list[list[str]]]] = mapped_column(
-        JSONB, nullable=False, server_default="{}"
-    )
+    working_hours: Mapped[dict[str, list[list[str]]]] = mapped_column(JSONB, nullable=False, server_default="{}")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     # Bumped on password change and deactivation: access tokens carry it, so
     # tokens issued before the change stop working at once.

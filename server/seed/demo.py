@@ -56,26 +56,123 @@ REPS_PER_MANAGER = 8
 BATCH = 5_000
 
 SURNAMES = [
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
-    "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier",
-    "Morel", "Girard", "Andre", "Mercier", "Dupont", "Lambert", "Bonnet", "Francois", "Martinez", "Legrand",
-    "Garnier", "Faure", "Rousseau", "Blanc", "Guerin", "Muller", "Henry", "Roussel", "Nicolas", "Perrin",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "Andre",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "Francois",
+    "Martinez",
+    "Legrand",
+    "Garnier",
+    "Faure",
+    "Rousseau",
+    "Blanc",
+    "Guerin",
+    "Muller",
+    "Henry",
+    "Roussel",
+    "Nicolas",
+    "Perrin",
 ]
 FIRST_NAMES = [
-    "Camille", "Louis", "Chloe", "Hugo", "Lea", "Lucas", "Manon", "Jules", "Emma", "Gabriel", "Ines",
-    "Arthur", "Sarah", "Nathan", "Julie", "Paul", "Claire", "Antoine", "Marie", "Theo", "Alice", "Victor",
+    "Camille",
+    "Louis",
+    "Chloe",
+    "Hugo",
+    "Lea",
+    "Lucas",
+    "Manon",
+    "Jules",
+    "Emma",
+    "Gabriel",
+    "Ines",
+    "Arthur",
+    "Sarah",
+    "Nathan",
+    "Julie",
+    "Paul",
+    "Claire",
+    "Antoine",
+    "Marie",
+    "Theo",
+    "Alice",
+    "Victor",
 ]
 BUSINESSES = [
-    "Boulangerie", "Pharmacie", "Garage", "Brasserie", "Fromagerie", "Quincaillerie", "Librairie",
-    "Epicerie", "Cave", "Opticien", "Fleuriste", "Boucherie", "Cafe", "Hotel", "Clinique", "Tabac",
-    "Pressing", "Salon", "Atelier", "Restaurant",
+    "Boulangerie",
+    "Pharmacie",
+    "Garage",
+    "Brasserie",
+    "Fromagerie",
+    "Quincaillerie",
+    "Librairie",
+    "Epicerie",
+    "Cave",
+    "Opticien",
+    "Fleuriste",
+    "Boucherie",
+    "Cafe",
+    "Hotel",
+    "Clinique",
+    "Tabac",
+    "Pressing",
+    "Salon",
+    "Atelier",
+    "Restaurant",
 ]
 STREET_KINDS = ["Rue", "Avenue", "Boulevard", "Cours", "Quai", "Chemin", "Place"]
 STREET_NAMES = [
-    "de la Republique", "Victor Hugo", "Jean Jaures", "Garibaldi", "Paul Bert", "de Marseille",
-    "Vendome", "des Charpennes", "Lafayette", "Franklin Roosevelt", "Gambetta", "de Crequi",
-    "Duguesclin", "Tete d'Or", "Saint-Jean", "Merciere", "du Plat", "Sala", "de Brest", "Sainte-Helene",
-    "Pasteur", "Berthelot", "Jean Mace", "Marechal Foch", "de Saxe", "Bellecour", "Servient", "Molière",
+    "de la Republique",
+    "Victor Hugo",
+    "Jean Jaures",
+    "Garibaldi",
+    "Paul Bert",
+    "de Marseille",
+    "Vendome",
+    "des Charpennes",
+    "Lafayette",
+    "Franklin Roosevelt",
+    "Gambetta",
+    "de Crequi",
+    "Duguesclin",
+    "Tete d'Or",
+    "Saint-Jean",
+    "Merciere",
+    "du Plat",
+    "Sala",
+    "de Brest",
+    "Sainte-Helene",
+    "Pasteur",
+    "Berthelot",
+    "Jean Mace",
+    "Marechal Foch",
+    "de Saxe",
+    "Bellecour",
+    "Servient",
+    "Molière",
 ]
 OUTCOMES = ["order taken", "follow-up needed", "no decision", "demo given", "complaint handled", "restocked"]
 TAGS = ["retail", "wholesale", "key-account", "new", "seasonal", "franchise", "independent"]
@@ -187,15 +284,15 @@ def _batched(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield rows[start : start + BATCH]
 
 
-def _insert(session: Session, model: type[Any], rows: list[dict[str, Any]], progress: Callable[[str, int], None]) -> None:
+def _insert(
+    session: Session, model: type[Any], rows: list[dict[str, Any]], progress: Callable[[str, int], None]
+) -> None:
     for chunk in _batched(rows):
         session.execute(insert(model), chunk)
         progress(model.__tablename__, len(chunk))
 
 
-def seed_demo(
-    session: Session, options: SeedOptions, progress: Callable[[str, int], None] | None = None
-) -> SeedReport:
+def seed_demo(session: Session, options: SeedOptions, progress: Callable[[str, int], None] | None = None) -> SeedReport:
     """Insert the demo organisation. The caller commits."""
     if options.reps < 1 or options.customers < options.reps:
         raise ValueError("need at least one rep and at least as many customers as reps")
@@ -234,9 +331,15 @@ def seed_demo(
     admin_id = _uuid(rng)
     users: list[dict[str, Any]] = [
         {
-            "id": admin_id, "org_id": org_id, "email": f"admin@{options.slug}.example.com",
-            "full_name": "Alex Admin", "password_hash": hashes[Role.admin], "role": Role.admin,
-            "working_hours": {}, "manager_id": None, "home_location": None,
+            "id": admin_id,
+            "org_id": org_id,
+            "email": f"admin@{options.slug}.example.com",
+            "full_name": "Alex Admin",
+            "password_hash": hashes[Role.admin],
+            "role": Role.admin,
+            "working_hours": {},
+            "manager_id": None,
+            "home_location": None,
         }
     ]
     manager_count = max(1, math.ceil(options.reps / REPS_PER_MANAGER))
@@ -244,9 +347,13 @@ def seed_demo(
     for index, manager_id in enumerate(manager_ids, start=1):
         users.append(
             {
-                "id": manager_id, "org_id": org_id, "email": f"manager{index}@{options.slug}.example.com",
+                "id": manager_id,
+                "org_id": org_id,
+                "email": f"manager{index}@{options.slug}.example.com",
                 "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
-                "password_hash": hashes[Role.manager], "role": Role.manager, "manager_id": None,
+                "password_hash": hashes[Role.manager],
+                "role": Role.manager,
+                "manager_id": None,
                 "working_hours": {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
                 "home_location": _wkt_point(*_offset(*CITY_CENTRE, rng.gauss(0, 2000), rng.gauss(0, 2000))),
             }
@@ -260,9 +367,12 @@ def seed_demo(
         home_lon = rng.uniform(cell.min_lon, cell.max_lon)
         users.append(
             {
-                "id": rep_id, "org_id": org_id, "email": f"rep{index + 1:0{width}d}@{options.slug}.example.com",
+                "id": rep_id,
+                "org_id": org_id,
+                "email": f"rep{index + 1:0{width}d}@{options.slug}.example.com",
                 "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
-                "password_hash": hashes[Role.rep], "role": Role.rep,
+                "password_hash": hashes[Role.rep],
+                "role": Role.rep,
                 "manager_id": manager_ids[index // REPS_PER_MANAGER],
                 "working_hours": {d: [[start, "12:00"], ["13:00", end]] for d in ("mon", "tue", "wed", "thu", "fri")},
                 "home_location": _wkt_point(home_lat, home_lon),
@@ -278,8 +388,13 @@ def seed_demo(
         session,
         Territory,
         [
-            {"id": tid, "org_id": org_id, "name": f"Sector {i + 1:0{width}d}", "color": palette[i % len(palette)],
-             "geometry": _wkt_rectangle(cell)}
+            {
+                "id": tid,
+                "org_id": org_id,
+                "name": f"Sector {i + 1:0{width}d}",
+                "color": palette[i % len(palette)],
+                "geometry": _wkt_rectangle(cell),
+            }
             for i, (tid, cell) in enumerate(zip(territory_ids, cells, strict=True))
         ],
         report_progress,
@@ -287,7 +402,10 @@ def seed_demo(
     _insert(
         session,
         TerritoryRep,
-        [{"org_id": org_id, "territory_id": tid, "user_id": rid} for tid, rid in zip(territory_ids, rep_ids, strict=True)],
+        [
+            {"org_id": org_id, "territory_id": tid, "user_id": rid}
+            for tid, rid in zip(territory_ids, rep_ids, strict=True)
+        ],
         report_progress,
     )
 
@@ -321,19 +439,28 @@ def seed_demo(
             windows["sat"] = [["09:00", "12:00"]]
         customers.append(
             {
-                "id": customer_ids[i], "org_id": org_id, "name": name, "status": statuses[i],
-                "street": addresses[i][0], "city": "Lyon", "postal_code": addresses[i][1], "country": "FR",
+                "id": customer_ids[i],
+                "org_id": org_id,
+                "name": name,
+                "status": statuses[i],
+                "street": addresses[i][0],
+                "city": "Lyon",
+                "postal_code": addresses[i][1],
+                "country": "FR",
                 "location": _wkt_point(lat, lon),
                 "geocode_accuracy": GeocodeAccuracy.rooftop if rng.random() < 0.85 else GeocodeAccuracy.street,
-                "territory_id": territory_ids[territory_of[i]], "owner_id": rep_ids[territory_of[i]],
-                "tier": tiers[i], "annual_revenue": Decimal(f"{revenues[i]:.2f}") if revenues[i] else None,
+                "territory_id": territory_ids[territory_of[i]],
+                "owner_id": rep_ids[territory_of[i]],
+                "tier": tiers[i],
+                "annual_revenue": Decimal(f"{revenues[i]:.2f}") if revenues[i] else None,
                 "visit_frequency_days": 7 if rng.random() < 0.03 else None,
                 "visit_windows": windows,
                 "tags": sorted(rng.sample(TAGS, rng.randint(0, 2))),
                 "phone": _phone(rng),
                 "email": f"contact@{surname.lower()}-{i}.example.fr",
                 "website": f"https://{surname.lower()}-{i}.example.fr" if rng.random() < 0.5 else None,
-                "notes": None, "external_ref": f"DEMO-{i + 1:06d}",
+                "notes": None,
+                "external_ref": f"DEMO-{i + 1:06d}",
             }
         )
 
@@ -349,20 +476,30 @@ def seed_demo(
     for i, customer in enumerate(customers):
         for _ in range(rng.randint(1, 2)):
             contacts.append(
-                {"id": _uuid(rng), "org_id": org_id, "customer_id": customer["id"],
-                 "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
-                 "role": rng.choice(["Owner", "Manager", "Buyer", "Accountant"]), "phone": _phone(rng),
-                 "email": None}
+                {
+                    "id": _uuid(rng),
+                    "org_id": org_id,
+                    "customer_id": customer["id"],
+                    "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
+                    "role": rng.choice(["Owner", "Manager", "Buyer", "Accountant"]),
+                    "phone": _phone(rng),
+                    "email": None,
+                }
             )
         if revenues[i] > 0:
             count = max(1, per_year[tiers[i]] * options.history_months // 12)
             for _ in range(count):
                 amount = revenues[i] * options.history_months / 12 / count * rng.uniform(0.7, 1.3)
                 orders.append(
-                    {"id": _uuid(rng), "org_id": org_id, "customer_id": customer["id"],
-                     "order_date": today - timedelta(days=rng.randrange(history_days)),
-                     "amount": Decimal(f"{amount:.2f}"), "margin": Decimal(f"{amount * rng.uniform(0.15, 0.4):.2f}"),
-                     "currency": "EUR"}
+                    {
+                        "id": _uuid(rng),
+                        "org_id": org_id,
+                        "customer_id": customer["id"],
+                        "order_date": today - timedelta(days=rng.randrange(history_days)),
+                        "amount": Decimal(f"{amount:.2f}"),
+                        "margin": Decimal(f"{amount * rng.uniform(0.15, 0.4):.2f}"),
+                        "currency": "EUR",
+                    }
                 )
         rep_id = customer["owner_id"]
         lat, lon = positions[i]
@@ -378,18 +515,35 @@ def seed_demo(
                 in_lat, in_lon = _offset(lat, lon, rng.gauss(0, 20), rng.gauss(0, 20))
                 visit_id = _uuid(rng)
                 visits.append(
-                    {"id": visit_id, "org_id": org_id, "customer_id": customer["id"], "rep_id": rep_id,
-                     "planned_start": start, "planned_end": end, "status": VisitStatus.completed,
-                     "check_in_at": start, "check_in_location": _wkt_point(in_lat, in_lon),
-                     "check_out_at": end, "check_out_location": _wkt_point(in_lat, in_lon),
-                     "verification_status": VerificationStatus.verified,
-                     "verification_distance_m": round(haversine_m(lat, lon, in_lat, in_lon), 1),
-                     "outcome": rng.choice(OUTCOMES), "notes": None}
+                    {
+                        "id": visit_id,
+                        "org_id": org_id,
+                        "customer_id": customer["id"],
+                        "rep_id": rep_id,
+                        "planned_start": start,
+                        "planned_end": end,
+                        "status": VisitStatus.completed,
+                        "check_in_at": start,
+                        "check_in_location": _wkt_point(in_lat, in_lon),
+                        "check_out_at": end,
+                        "check_out_location": _wkt_point(in_lat, in_lon),
+                        "verification_status": VerificationStatus.verified,
+                        "verification_distance_m": round(haversine_m(lat, lon, in_lat, in_lon), 1),
+                        "outcome": rng.choice(OUTCOMES),
+                        "notes": None,
+                    }
                 )
                 if rng.random() < 0.3:
                     notes.append(
-                        {"id": _uuid(rng), "org_id": org_id, "customer_id": customer["id"], "author_id": rep_id,
-                         "kind": NoteKind.visit, "body": f"Visit: {visits[-1]['outcome']}.", "occurred_at": end}
+                        {
+                            "id": _uuid(rng),
+                            "org_id": org_id,
+                            "customer_id": customer["id"],
+                            "author_id": rep_id,
+                            "kind": NoteKind.visit,
+                            "body": f"Visit: {visits[-1]['outcome']}.",
+                            "occurred_at": end,
+                        }
                     )
                 last_visit = end if last_visit is None or end > last_visit else last_visit
                 day += every + rng.randint(-2, 2)
@@ -398,12 +552,27 @@ def seed_demo(
             customer["last_visit_at"] = None
         if rng.random() < 0.1:
             tasks.append(
-                {"id": _uuid(rng), "org_id": org_id, "customer_id": customer["id"], "assignee_id": rep_id,
-                 "kind": rng.choice(list(TaskKind)), "title": rng.choice(
-                     ["Bring the new catalogue", "Check the display stand", "Collect unpaid invoice",
-                      "Follow up on quote", "Install replacement part", "Call about the promotion"]),
-                 "description": None, "due_at": now + timedelta(days=rng.randint(-3, 14)),
-                 "priority": rng.choice(list(TaskPriority)), "status": TaskStatus.open}
+                {
+                    "id": _uuid(rng),
+                    "org_id": org_id,
+                    "customer_id": customer["id"],
+                    "assignee_id": rep_id,
+                    "kind": rng.choice(list(TaskKind)),
+                    "title": rng.choice(
+                        [
+                            "Bring the new catalogue",
+                            "Check the display stand",
+                            "Collect unpaid invoice",
+                            "Follow up on quote",
+                            "Install replacement part",
+                            "Call about the promotion",
+                        ]
+                    ),
+                    "description": None,
+                    "due_at": now + timedelta(days=rng.randint(-3, 14)),
+                    "priority": rng.choice(list(TaskPriority)),
+                    "status": TaskStatus.open,
+                }
             )
     _insert(session, Customer, customers, report_progress)
     _insert(session, Contact, contacts, report_progress)
@@ -419,9 +588,14 @@ def seed_demo(
         org_id=org_id,
         logins=logins,
         counts={
-            "users": len(users), "territories": len(cells), "customers": len(customers),
-            "contacts": len(contacts), "orders": len(orders), "visits": len(visits),
-            "notes": len(notes), "tasks": len(tasks),
+            "users": len(users),
+            "territories": len(cells),
+            "customers": len(customers),
+            "contacts": len(contacts),
+            "orders": len(orders),
+            "visits": len(visits),
+            "notes": len(notes),
+            "tasks": len(tasks),
         },
     )
 
@@ -443,8 +617,10 @@ def demo_logins_still_valid(session: Session, slug: str) -> list[tuple[str, str,
     logins: list[tuple[str, str, str]] = []
     for role in (Role.admin, Role.manager, Role.rep):
         users = session.scalars(
-            select(User).where(User.org_id == org_id, User.role == role, User.active.is_(True),
-                               User.deleted_at.is_(None)).order_by(User.email).limit(2 if role is not Role.admin else 1)
+            select(User)
+            .where(User.org_id == org_id, User.role == role, User.active.is_(True), User.deleted_at.is_(None))
+            .order_by(User.email)
+            .limit(2 if role is not Role.admin else 1)
         )
         for user in users:
             if verify_password(user.password_hash, DEMO_PASSWORDS[role]):

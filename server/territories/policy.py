@@ -31,8 +31,11 @@ class TerritoryPolicy(Policy[Territory]):
             return
         if ctx.actor.is_manager and not rep_ids:
             # Otherwise the territory would vanish from the manager's own view.
-            raise InvalidInput("A manager's territory needs at least one of their reps",
-                               code="INVALID_REFERENCE", extra={"field": "rep_ids"})
+            raise InvalidInput(
+                "A manager's territory needs at least one of their reps",
+                code="INVALID_REFERENCE",
+                extra={"field": "rep_ids"},
+            )
         wanted = set(rep_ids)
         stmt = select(User.id).where(
             User.org_id == ctx.actor.org_id, User.id.in_(wanted), User.deleted_at.is_(None), User.role == Role.rep
@@ -41,9 +44,11 @@ class TerritoryPolicy(Policy[Territory]):
             stmt = stmt.where(User.id.in_(ctx.actor.team_ids))
         found = set(ctx.session.scalars(stmt))
         if found != wanted:
-            raise InvalidInput("rep_ids must name reps you manage in this organisation",
-                               code="INVALID_REFERENCE",
-                               extra={"field": "rep_ids", "unknown": sorted(str(i) for i in wanted - found)})
+            raise InvalidInput(
+                "rep_ids must name reps you manage in this organisation",
+                code="INVALID_REFERENCE",
+                extra={"field": "rep_ids", "unknown": sorted(str(i) for i in wanted - found)},
+            )
 
     def before_create(self, ctx: WriteContext, values: dict[str, Any]) -> None:
         self._check_writer(ctx.actor)
@@ -75,8 +80,11 @@ def geometry_value(ctx: WriteContext, values: dict[str, Any]) -> None:
         )
     ).one()
     if not valid:
-        raise InvalidInput(f"geometry is not a valid area: {reason}", code="INVALID_GEOMETRY",
-                           extra={"field": "geometry", "reason": reason})
+        raise InvalidInput(
+            f"geometry is not a valid area: {reason}",
+            code="INVALID_GEOMETRY",
+            extra={"field": "geometry", "reason": reason},
+        )
     values["geometry"] = func.ST_Multi(func.ST_SetSRID(func.ST_GeomFromGeoJSON(geojson), 4326))
 
 

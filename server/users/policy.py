@@ -45,8 +45,11 @@ class UserPolicy(Policy[User]):
             select(User).where(User.org_id == ctx.actor.org_id, User.id == manager_id, User.deleted_at.is_(None))
         )
         if manager is None or manager.role is Role.rep:
-            raise InvalidInput("manager_id must name a manager or admin of this organisation",
-                               code="INVALID_REFERENCE", extra={"field": "manager_id"})
+            raise InvalidInput(
+                "manager_id must name a manager or admin of this organisation",
+                code="INVALID_REFERENCE",
+                extra={"field": "manager_id"},
+            )
 
     def before_create(self, ctx: WriteContext, values: dict[str, Any]) -> None:
         actor = ctx.actor
@@ -72,8 +75,9 @@ class UserPolicy(Policy[User]):
             forbid_fields(set(changes), allowed, "A manager")
         else:
             if is_self and ({"role", "active"} & set(changes)):
-                raise Forbidden("Admins cannot change their own role or deactivate themselves",
-                                code="FIELD_NOT_ALLOWED")
+                raise Forbidden(
+                    "Admins cannot change their own role or deactivate themselves", code="FIELD_NOT_ALLOWED"
+                )
             self._check_manager_ref(ctx, changes.get("manager_id"))
         for required in ("email", "password", "role", "active", "working_hours"):
             if required in changes and changes[required] is None:

@@ -45,8 +45,11 @@ class TestSessionFactory:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     return Settings(
-        FIELDFORCE_ENV=Environment.test, DATABASE_URL=database_url, SECRET_KEY=TEST_SECRET,
-        LOGIN_MAX_FAILURES=5, LOGIN_FAILURE_WINDOW_SECONDS=300,
+        FIELDFORCE_ENV=Environment.test,
+        DATABASE_URL=database_url,
+        SECRET_KEY=TEST_SECRET,
+        LOGIN_MAX_FAILURES=5,
+        LOGIN_FAILURE_WINDOW_SECONDS=300,
     )
 
 
@@ -110,17 +113,22 @@ def client(live_server: str, connection: Connection) -> Iterator[httpx.Client]:
         yield http
 
 
-ROLES_OF = {"admin_a": "admin", "m1": "manager", "m2": "manager", "r1": "rep", "r2": "rep", "r3": "rep",
-            "admin_b": "admin"}
+ROLES_OF = {
+    "admin_a": "admin",
+    "m1": "manager",
+    "m2": "manager",
+    "r1": "rep",
+    "r2": "rep",
+    "r3": "rep",
+    "admin_b": "admin",
+}
 
 
 def token_for(world: World, who: str) -> str:
     from shared.enums import Role
 
     org = world.org_b if who == "admin_b" else world.org_a
-    return create_access_token(
-        AccessClaims(getattr(world, who), org, Role(ROLES_OF[who]), 0), TEST_SECRET, 15
-    )
+    return create_access_token(AccessClaims(getattr(world, who), org, Role(ROLES_OF[who]), 0), TEST_SECRET, 15)
 
 
 @pytest.fixture

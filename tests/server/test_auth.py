@@ -35,9 +35,16 @@ def test_wrong_password_and_unknown_account_look_the_same(client, world):
 
 def test_access_token_expires(client, world):
     expired = jwt.encode(
-        {"sub": str(world.r1), "org": str(world.org_a), "role": "rep", "gen": 0, "aud": "fieldforce-api",
-         "exp": datetime.now(UTC) - timedelta(seconds=1)},
-        TEST_SECRET, algorithm="HS256",
+        {
+            "sub": str(world.r1),
+            "org": str(world.org_a),
+            "role": "rep",
+            "gen": 0,
+            "aud": "fieldforce-api",
+            "exp": datetime.now(UTC) - timedelta(seconds=1),
+        },
+        TEST_SECRET,
+        algorithm="HS256",
     )
     response = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401
@@ -46,9 +53,16 @@ def test_access_token_expires(client, world):
 
 def test_token_signed_with_another_key_is_refused(client, world):
     forged = jwt.encode(
-        {"sub": str(world.admin_a), "org": str(world.org_a), "role": "admin", "gen": 0, "aud": "fieldforce-api",
-         "exp": datetime.now(UTC) + timedelta(minutes=5)},
-        "some-other-secret-some-other-secret", algorithm="HS256",
+        {
+            "sub": str(world.admin_a),
+            "org": str(world.org_a),
+            "role": "admin",
+            "gen": 0,
+            "aud": "fieldforce-api",
+            "exp": datetime.now(UTC) + timedelta(minutes=5),
+        },
+        "some-other-secret-some-other-secret",
+        algorithm="HS256",
     )
     assert client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
 
@@ -69,8 +83,11 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client, world):
 def test_password_change_revokes_refresh_and_access_tokens(client, world):
     tokens = login(client, world.email("r2")).json()
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
-    changed = client.post("/api/v1/auth/password", headers=auth,
-                          json={"current_password": PASSWORD, "new_password": "a-brand-new-password"})
+    changed = client.post(
+        "/api/v1/auth/password",
+        headers=auth,
+        json={"current_password": PASSWORD, "new_password": "a-brand-new-password"},
+    )
     assert changed.status_code == 204
     assert client.get("/api/v1/users/me", headers=auth).status_code == 401
     refresh = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
@@ -81,7 +98,9 @@ def test_password_change_revokes_refresh_and_access_tokens(client, world):
 def test_deactivation_revokes_tokens(client, as_user, world):
     tokens = login(client, world.email("r2")).json()
     assert client.patch(f"/api/v1/users/{world.r2}", headers=as_user("m1"), json={"active": False}).status_code == 200
-    assert client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}).status_code == 401
+    assert (
+        client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}).status_code == 401
+    )
     assert client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
     assert login(client, world.email("r2")).status_code == 401
 

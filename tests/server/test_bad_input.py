@@ -30,8 +30,9 @@ def customer_count(db) -> int:  # type: ignore[no-untyped-def]
 )
 def test_invalid_customer_fields_are_422_with_the_field_named(client, as_user, db, body, field):
     before = customer_count(db)
-    response = client.post("/api/v1/customers", content=body,
-                           headers={**as_user("admin_a"), "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/customers", content=body, headers={**as_user("admin_a"), "Content-Type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.headers["content-type"].startswith(PROBLEM)
     problem = response.json()
@@ -42,16 +43,20 @@ def test_invalid_customer_fields_are_422_with_the_field_named(client, as_user, d
 
 def test_malformed_json_is_422(client, as_user, db):
     before = customer_count(db)
-    response = client.post("/api/v1/customers", content='{"name": ',
-                           headers={**as_user("admin_a"), "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/customers", content='{"name": ', headers={**as_user("admin_a"), "Content-Type": "application/json"}
+    )
     assert response.status_code == 422
     assert customer_count(db) == before
 
 
 def test_wrong_content_type_is_415(client, as_user, db):
     before = customer_count(db)
-    response = client.post("/api/v1/customers", content="name=x",
-                           headers={**as_user("admin_a"), "Content-Type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/api/v1/customers",
+        content="name=x",
+        headers={**as_user("admin_a"), "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 415
     assert response.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert customer_count(db) == before
@@ -60,8 +65,9 @@ def test_wrong_content_type_is_415(client, as_user, db):
 def test_body_over_one_mebibyte_is_413(client, as_user, db):
     before = customer_count(db)
     big = '{"name": "x", "notes": "' + "a" * (1024 * 1024) + '"}'
-    response = client.post("/api/v1/customers", content=big,
-                           headers={**as_user("admin_a"), "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/customers", content=big, headers={**as_user("admin_a"), "Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["code"] == "PAYLOAD_TOO_LARGE"
     assert customer_count(db) == before
@@ -74,8 +80,9 @@ def test_body_over_limit_without_content_length_is_413(client, as_user, db):
             yield b"a" * 65536
         yield b'"}'
 
-    response = client.post("/api/v1/customers", content=chunks(),
-                           headers={**as_user("admin_a"), "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/customers", content=chunks(), headers={**as_user("admin_a"), "Content-Type": "application/json"}
+    )
     assert response.status_code == 413
 
 
@@ -108,15 +115,18 @@ def test_bad_list_parameters_are_4xx(client, as_user, query, code):
     assert response.json()["code"] == code
 
 
-@pytest.mark.parametrize("query", ["lat=91&lon=4", "lat=45&lon=-181", "lat=nan&lon=4", "lat=45", "lat=45&lon=4&limit=0"])
+@pytest.mark.parametrize(
+    "query", ["lat=91&lon=4", "lat=45&lon=-181", "lat=nan&lon=4", "lat=45", "lat=45&lon=4&limit=0"]
+)
 def test_bad_nearest_parameters_are_422(client, as_user, query):
     response = client.get(f"/api/v1/customers/nearest?{query}", headers=as_user("admin_a"))
     assert response.status_code == 422
 
 
 def test_invalid_phone_is_422_and_writes_nothing(client, as_user, db, world):
-    response = client.patch(f"/api/v1/customers/{world.c1}", json={"phone": "call me maybe"},
-                            headers=as_user("admin_a"))
+    response = client.patch(
+        f"/api/v1/customers/{world.c1}", json={"phone": "call me maybe"}, headers=as_user("admin_a")
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "INVALID_PHONE"
     assert db.get(Customer, world.c1).phone is None
@@ -124,29 +134,29 @@ def test_invalid_phone_is_422_and_writes_nothing(client, as_user, db, world):
 
 def test_self_intersecting_territory_is_422(client, as_user):
     bow_tie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
-    response = client.post("/api/v1/territories", json={"name": "Bow", "geometry": bow_tie},
-                           headers=as_user("admin_a"))
+    response = client.post("/api/v1/territories", json={"name": "Bow", "geometry": bow_tie}, headers=as_user("admin_a"))
     assert response.status_code == 422
     assert response.json()["code"] == "INVALID_GEOMETRY"
 
 
 def test_unclosed_ring_is_422(client, as_user):
     ring = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}
-    response = client.post("/api/v1/territories", json={"name": "Open", "geometry": ring},
-                           headers=as_user("admin_a"))
+    response = client.post("/api/v1/territories", json={"name": "Open", "geometry": ring}, headers=as_user("admin_a"))
     assert response.status_code == 422
 
 
 def test_duplicate_client_id_is_409(client, as_user, world):
-    response = client.post("/api/v1/customers", json={"id": str(world.c1), "name": "Again"},
-                           headers=as_user("admin_a"))
+    response = client.post("/api/v1/customers", json={"id": str(world.c1), "name": "Again"}, headers=as_user("admin_a"))
     assert response.status_code == 409
     assert response.json()["code"] == "ID_CONFLICT"
 
 
 def test_duplicate_email_is_409(client, as_user, world):
-    response = client.post("/api/v1/users", headers=as_user("admin_a"),
-                           json={"email": world.email("r1"), "password": "long-enough-pw", "role": "rep"})
+    response = client.post(
+        "/api/v1/users",
+        headers=as_user("admin_a"),
+        json={"email": world.email("r1"), "password": "long-enough-pw", "role": "rep"},
+    )
     assert response.status_code == 409
     assert response.json()["code"] == "CONSTRAINT_VIOLATION"
 

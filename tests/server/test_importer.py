@@ -27,7 +27,12 @@ def test_salesforce_account_export(db, world):
     bakery = customers["Boulangerie Martin"]
     assert bakery.external_ref == "0015g00000AbCdEAA1"
     assert bakery.status is CustomerStatus.customer
-    assert (bakery.street, bakery.city, bakery.postal_code, bakery.country) == ("12 Rue Merciere", "Lyon", "69002", "FR")
+    assert (bakery.street, bakery.city, bakery.postal_code, bakery.country) == (
+        "12 Rue Merciere",
+        "Lyon",
+        "69002",
+        "FR",
+    )
     assert bakery.phone == "+33472410001"
     assert bakery.website == "https://www.boulangerie-martin.fr"
     assert bakery.annual_revenue == Decimal("250000.00")
@@ -54,7 +59,11 @@ def test_reimport_updates_instead_of_duplicating(db, world):
     import_customers(db, world.org_a, DATA / "salesforce_accounts.csv")
     again = import_customers(db, world.org_a, DATA / "salesforce_accounts.csv")
     assert (again.created, again.updated) == (0, 3)
-    count = db.scalar(select(func.count()).select_from(Customer).where(Customer.external_ref.like("0015g%")))
+    count = db.scalar(
+        select(func.count())
+        .select_from(Customer)
+        .where(Customer.org_id == world.org_a, Customer.external_ref.like("0015g%"))
+    )
     assert count == 3
 
 

@@ -13,8 +13,18 @@ from server.models import Customer, Territory, User
 from server.seed.demo import SeedOptions, seed_demo
 from tests.conftest import create_fresh_database
 
-TABLES = ["organizations", "users", "territories", "territory_reps", "customers", "contacts", "orders",
-          "visits", "notes", "tasks"]
+TABLES = [
+    "organizations",
+    "users",
+    "territories",
+    "territory_reps",
+    "customers",
+    "contacts",
+    "orders",
+    "visits",
+    "notes",
+    "tasks",
+]
 VOLATILE = {"created_at", "updated_at", "password_hash"}  # server clock, random argon2 salt
 
 
@@ -24,7 +34,8 @@ def fingerprint(url: str) -> dict[str, str]:
     with engine.connect() as conn:
         for table in TABLES:
             columns = [
-                row[0] for row in conn.execute(
+                row[0]
+                for row in conn.execute(
                     text("SELECT column_name FROM information_schema.columns WHERE table_name = :t ORDER BY 1"),
                     {"t": table},
                 )
@@ -52,8 +63,11 @@ def test_same_seed_same_data(worker_suffix):
     first = fingerprint(seeded_database(f"fieldforce_seed_a_{worker_suffix}", options))
     second = fingerprint(seeded_database(f"fieldforce_seed_b_{worker_suffix}", options))
     assert first == second
-    other = fingerprint(seeded_database(f"fieldforce_seed_c_{worker_suffix}",
-                                        SeedOptions(reps=5, customers=300, seed=43, today=date(2026, 11, 2))))
+    other = fingerprint(
+        seeded_database(
+            f"fieldforce_seed_c_{worker_suffix}", SeedOptions(reps=5, customers=300, seed=43, today=date(2026, 11, 2))
+        )
+    )
     assert other["customers"] != first["customers"]
 
 
@@ -64,13 +78,19 @@ def test_seed_shape(db):
     org = report.org_id
     assert report.counts["customers"] == 800
     outside = db.scalar(
-        select(func.count()).select_from(Customer).join(Territory, Territory.id == Customer.territory_id)
+        select(func.count())
+        .select_from(Customer)
+        .join(Territory, Territory.id == Customer.territory_id)
         .where(Customer.org_id == org, ~func.ST_Covers(Territory.geometry, func.geometry(Customer.location)))
     )
     assert outside == 0
-    per_territory = db.execute(
-        select(func.count()).select_from(Customer).where(Customer.org_id == org).group_by(Customer.territory_id)
-    ).scalars().all()
+    per_territory = (
+        db.execute(
+            select(func.count()).select_from(Customer).where(Customer.org_id == org).group_by(Customer.territory_id)
+        )
+        .scalars()
+        .all()
+    )
     assert len(per_territory) == 8 and max(per_territory) - min(per_territory) <= 2
     revenue = db.execute(
         select(Customer.tier, func.sum(Customer.annual_revenue)).where(Customer.org_id == org).group_by(Customer.tier)

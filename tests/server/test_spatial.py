@@ -24,9 +24,7 @@ def seeded(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     db.flush()
     admin = db.scalar(select(User).where(User.org_id == report.org_id, User.role == Role.admin))
     token = create_access_token(AccessClaims(admin.id, report.org_id, Role.admin, 0), TEST_SECRET, 15)
-    rows = db.execute(
-        select(Customer.id, Customer.location).where(Customer.org_id == report.org_id)
-    ).all()
+    rows = db.execute(select(Customer.id, Customer.location).where(Customer.org_id == report.org_id)).all()
     from server.geo import point_out
 
     points = {str(cid): point_out(loc) for cid, loc in rows}
@@ -53,9 +51,7 @@ def test_nearest_matches_brute_force_haversine(client, seeded, probe):
     response = client.get(f"/api/v1/customers/nearest?lat={lat}&lon={lon}&limit=20", headers=seeded["headers"])
     assert response.status_code == 200
     got = response.json()["items"]
-    expected = sorted(
-        (haversine_m(lat, lon, p["lat"], p["lon"]), cid) for cid, p in seeded["points"].items()
-    )[:20]
+    expected = sorted((haversine_m(lat, lon, p["lat"], p["lon"]), cid) for cid, p in seeded["points"].items())[:20]
     assert [round(item["distance_m"], 3) for item in got] == pytest.approx([round(d, 3) for d, _ in expected], abs=0.01)
     # Same set, allowing ties to swap places.
     assert {item["customer"]["id"] for item in got} == {cid for _, cid in expected} or all(
@@ -75,7 +71,9 @@ def test_bbox_matches_brute_force(client, seeded):
 
 def test_radius_matches_brute_force(client, seeded):
     lat, lon, radius = 45.764, 4.8357, 1500.0
-    got = {c["id"] for c in all_pages(client, f"/api/v1/customers?near={lat},{lon}&radius_m={radius}", seeded["headers"])}
+    got = {
+        c["id"] for c in all_pages(client, f"/api/v1/customers?near={lat},{lon}&radius_m={radius}", seeded["headers"])
+    }
     expected = {cid for cid, p in seeded["points"].items() if haversine_m(lat, lon, p["lat"], p["lon"]) <= radius}
     # Points within a millimetre of the edge may fall either way.
     borderline = {

@@ -15,7 +15,6 @@ Every id is fixed, so tests can name them.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -49,25 +48,26 @@ def square(lon: float, lat: float, size: float = 0.01) -> str:
     return f"SRID=4326;MULTIPOLYGON((({ring})))"
 
 
-@dataclass(frozen=True)
 class World:
-    org_a: uuid.UUID = _id(0xA0)
-    org_b: uuid.UUID = _id(0xB0)
-    admin_a: uuid.UUID = _id(0xA1)
-    m1: uuid.UUID = _id(0xA2)
-    m2: uuid.UUID = _id(0xA3)
-    r1: uuid.UUID = _id(0xA4)
-    r2: uuid.UUID = _id(0xA5)
-    r3: uuid.UUID = _id(0xA6)
-    admin_b: uuid.UUID = _id(0xB1)
-    t1: uuid.UUID = _id(0x1001)
-    t2: uuid.UUID = _id(0x1002)
-    t3: uuid.UUID = _id(0x1003)
-    tb: uuid.UUID = _id(0x1B01)
-    c1: uuid.UUID = _id(0x2001)
-    c2: uuid.UUID = _id(0x2002)
-    c3: uuid.UUID = _id(0x2003)
-    cb: uuid.UUID = _id(0x2B01)
+    """The fixed ids (class attributes: the world is one and immutable)."""
+
+    org_a = _id(0xA0)
+    org_b = _id(0xB0)
+    admin_a = _id(0xA1)
+    m1 = _id(0xA2)
+    m2 = _id(0xA3)
+    r1 = _id(0xA4)
+    r2 = _id(0xA5)
+    r3 = _id(0xA6)
+    admin_b = _id(0xB1)
+    t1 = _id(0x1001)
+    t2 = _id(0x1002)
+    t3 = _id(0x1003)
+    tb = _id(0x1B01)
+    c1 = _id(0x2001)
+    c2 = _id(0x2002)
+    c3 = _id(0x2003)
+    cb = _id(0x2B01)
 
     def child(self, kind: str, customer: uuid.UUID) -> uuid.UUID:
         """Ids of the records hanging off a customer (contact, visit, ...)."""
@@ -84,46 +84,93 @@ WORLD = World()
 def build_world(session: Session) -> World:
     w = WORLD
     password_hash = hash_password(PASSWORD)
-    session.add_all([
-        Organization(id=w.org_a, name="Org A", slug="org-a", default_country="FR"),
-        Organization(id=w.org_b, name="Org B", slug="org-b", default_country="US"),
-    ])
+    session.add_all(
+        [
+            Organization(id=w.org_a, name="Org A", slug="org-a", default_country="FR"),
+            Organization(id=w.org_b, name="Org B", slug="org-b", default_country="US"),
+        ]
+    )
     session.flush()
 
     def user(uid: uuid.UUID, name: str, org: uuid.UUID, role: Role, manager: uuid.UUID | None = None) -> User:
-        return User(id=uid, org_id=org, email=w.email(name), full_name=name, password_hash=password_hash,
-                    role=role, manager_id=manager, working_hours={"mon": [["08:00", "17:00"]]})
+        return User(
+            id=uid,
+            org_id=org,
+            email=w.email(name),
+            full_name=name,
+            password_hash=password_hash,
+            role=role,
+            manager_id=manager,
+            working_hours={"mon": [["08:00", "17:00"]]},
+        )
 
-    session.add_all([user(w.admin_a, "admin_a", w.org_a, Role.admin), user(w.m1, "m1", w.org_a, Role.manager),
-                     user(w.m2, "m2", w.org_a, Role.manager), user(w.admin_b, "admin_b", w.org_b, Role.admin)])
+    session.add_all(
+        [
+            user(w.admin_a, "admin_a", w.org_a, Role.admin),
+            user(w.m1, "m1", w.org_a, Role.manager),
+            user(w.m2, "m2", w.org_a, Role.manager),
+            user(w.admin_b, "admin_b", w.org_b, Role.admin),
+        ]
+    )
     session.flush()
-    session.add_all([user(w.r1, "r1", w.org_a, Role.rep, w.m1), user(w.r2, "r2", w.org_a, Role.rep, w.m1),
-                     user(w.r3, "r3", w.org_a, Role.rep, w.m2)])
+    session.add_all(
+        [
+            user(w.r1, "r1", w.org_a, Role.rep, w.m1),
+            user(w.r2, "r2", w.org_a, Role.rep, w.m1),
+            user(w.r3, "r3", w.org_a, Role.rep, w.m2),
+        ]
+    )
     session.flush()
-    territories = [(w.t1, w.org_a, 4.80, w.r1), (w.t2, w.org_a, 4.81, w.r2), (w.t3, w.org_a, 4.82, w.r3),
-                   (w.tb, w.org_b, 4.80, w.admin_b)]
+    territories = [
+        (w.t1, w.org_a, 4.80, w.r1),
+        (w.t2, w.org_a, 4.81, w.r2),
+        (w.t3, w.org_a, 4.82, w.r3),
+        (w.tb, w.org_b, 4.80, w.admin_b),
+    ]
     for tid, org, lon, _ in territories:
         session.add(Territory(id=tid, org_id=org, name=f"T{tid.int}", geometry=square(lon, 45.75)))
     session.flush()
-    session.add_all(TerritoryRep(org_id=org, territory_id=tid, user_id=rep)
-                    for tid, org, _, rep in territories if org == w.org_a)
-    customers = [(w.c1, w.org_a, w.t1, w.r1, 4.805), (w.c2, w.org_a, w.t2, w.r2, 4.815),
-                 (w.c3, w.org_a, w.t3, w.r3, 4.825), (w.cb, w.org_b, w.tb, w.admin_b, 4.805)]
+    session.add_all(
+        TerritoryRep(org_id=org, territory_id=tid, user_id=rep) for tid, org, _, rep in territories if org == w.org_a
+    )
+    customers = [
+        (w.c1, w.org_a, w.t1, w.r1, 4.805),
+        (w.c2, w.org_a, w.t2, w.r2, 4.815),
+        (w.c3, w.org_a, w.t3, w.r3, 4.825),
+        (w.cb, w.org_b, w.tb, w.admin_b, 4.805),
+    ]
     for cid, org, tid, owner, lon in customers:
-        session.add(Customer(id=cid, org_id=org, name=f"Customer {cid.int:x}", territory_id=tid, owner_id=owner,
-                             location=f"SRID=4326;POINT({lon} 45.755)", status="customer"))
+        session.add(
+            Customer(
+                id=cid,
+                org_id=org,
+                name=f"Customer {cid.int:x}",
+                territory_id=tid,
+                owner_id=owner,
+                location=f"SRID=4326;POINT({lon} 45.755)",
+                status="customer",
+            )
+        )
     session.flush()
     when = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     for cid, org, _, owner, _ in customers:
-        session.add_all([
-            Contact(id=w.child("contact", cid), org_id=org, customer_id=cid, name="Contact"),
-            Visit(id=w.child("visit", cid), org_id=org, customer_id=cid, rep_id=owner, planned_start=when),
-            Task(id=w.child("task", cid), org_id=org, customer_id=cid, assignee_id=owner, title="Task"),
-            Opportunity(id=w.child("opportunity", cid), org_id=org, customer_id=cid, title="Deal"),
-            Order(id=w.child("order", cid), org_id=org, customer_id=cid, order_date=date(2026, 10, 1),
-                  amount=Decimal("100.00")),
-            Note(id=w.child("note", cid), org_id=org, customer_id=cid, author_id=owner, body="Note",
-                 occurred_at=when),
-        ])
+        session.add_all(
+            [
+                Contact(id=w.child("contact", cid), org_id=org, customer_id=cid, name="Contact"),
+                Visit(id=w.child("visit", cid), org_id=org, customer_id=cid, rep_id=owner, planned_start=when),
+                Task(id=w.child("task", cid), org_id=org, customer_id=cid, assignee_id=owner, title="Task"),
+                Opportunity(id=w.child("opportunity", cid), org_id=org, customer_id=cid, title="Deal"),
+                Order(
+                    id=w.child("order", cid),
+                    org_id=org,
+                    customer_id=cid,
+                    order_date=date(2026, 10, 1),
+                    amount=Decimal("100.00"),
+                ),
+                Note(
+                    id=w.child("note", cid), org_id=org, customer_id=cid, author_id=owner, body="Note", occurred_at=when
+                ),
+            ]
+        )
     session.flush()
     return w

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from geoalchemy2 import Geography
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geography, Geometry
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
@@ -28,9 +27,7 @@ def upgrade() -> None:
         "login_failures",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("throttle_key", sa.String(length=300), nullable=False),
-        sa.Column(
-            "failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
     )
     op.create_index(
@@ -57,9 +54,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'", name=op.f("ck_organizations_slug_format")
-        ),
+        sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'", name=op.f("ck_organizations_slug_format")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
         sa.UniqueConstraint("slug", name=op.f("uq_organizations_slug")),
     )
@@ -96,9 +91,7 @@ def upgrade() -> None:
         ),
         sa.Column("row_version", sa.BigInteger(), server_default="1", nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organizations.id"], name=op.f("fk_territories_org_id_organizations")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], name=op.f("fk_territories_org_id_organizations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_territories")),
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_territories_org_id_id")),
     )
@@ -171,9 +164,7 @@ def upgrade() -> None:
             ["users.org_id", "users.id"],
             name=op.f("fk_users_org_id_manager_id_users"),
         ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organizations.id"], name=op.f("fk_users_org_id_organizations")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], name=op.f("fk_users_org_id_organizations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("org_id", "email", name=op.f("uq_users_org_id_email")),
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_users_org_id_id")),
@@ -256,9 +247,7 @@ def upgrade() -> None:
             server_default="{}",
             nullable=False,
         ),
-        sa.Column(
-            "tags", postgresql.ARRAY(sa.String(length=64)), server_default="{}", nullable=False
-        ),
+        sa.Column("tags", postgresql.ARRAY(sa.String(length=64)), server_default="{}", nullable=False),
         sa.Column("phone", sa.String(length=32), nullable=True),
         sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("website", sa.String(length=500), nullable=True),
@@ -291,9 +280,7 @@ def upgrade() -> None:
             ["territories.org_id", "territories.id"],
             name=op.f("fk_customers_org_id_territory_id_territories"),
         ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organizations.id"], name=op.f("fk_customers_org_id_organizations")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], name=op.f("fk_customers_org_id_organizations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_customers_org_id_id")),
     )
@@ -306,9 +293,7 @@ def upgrade() -> None:
         postgresql_ops={},
     )
     # bbox filters and territory containment work in geometry(4326).
-    op.execute(
-        "CREATE INDEX ix_customers_location_geometry ON customers USING gist ((location::geometry))"
-    )
+    op.execute("CREATE INDEX ix_customers_location_geometry ON customers USING gist ((location::geometry))")
     op.create_index(
         "ix_customers_name_trgm",
         "customers",
@@ -318,12 +303,8 @@ def upgrade() -> None:
         postgresql_ops={"name": "gin_trgm_ops"},
     )
     op.create_index(op.f("ix_customers_org_id"), "customers", ["org_id"], unique=False)
-    op.create_index(
-        "ix_customers_org_id_owner_id", "customers", ["org_id", "owner_id"], unique=False
-    )
-    op.create_index(
-        "ix_customers_org_id_territory_id", "customers", ["org_id", "territory_id"], unique=False
-    )
+    op.create_index("ix_customers_org_id_owner_id", "customers", ["org_id", "owner_id"], unique=False)
+    op.create_index("ix_customers_org_id_territory_id", "customers", ["org_id", "territory_id"], unique=False)
     op.create_index(
         "uq_customers_org_id_external_ref",
         "customers",
@@ -351,15 +332,11 @@ def upgrade() -> None:
             ["users.org_id", "users.id"],
             name=op.f("fk_refresh_tokens_org_id_user_id_users"),
         ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organizations.id"], name=op.f("fk_refresh_tokens_org_id_organizations")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], name=op.f("fk_refresh_tokens_org_id_organizations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refresh_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_refresh_tokens_token_hash")),
     )
-    op.create_index(
-        op.f("ix_refresh_tokens_family_id"), "refresh_tokens", ["family_id"], unique=False
-    )
+    op.create_index(op.f("ix_refresh_tokens_family_id"), "refresh_tokens", ["family_id"], unique=False)
     op.create_index("ix_refresh_tokens_user_id", "refresh_tokens", ["user_id"], unique=False)
     op.create_table(
         "territory_reps",
@@ -376,16 +353,10 @@ def upgrade() -> None:
             ["users.org_id", "users.id"],
             name=op.f("fk_territory_reps_org_id_user_id_users"),
         ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organizations.id"], name=op.f("fk_territory_reps_org_id_organizations")
-        ),
-        sa.PrimaryKeyConstraint(
-            "org_id", "territory_id", "user_id", name=op.f("pk_territory_reps")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], name=op.f("fk_territory_reps_org_id_organizations")),
+        sa.PrimaryKeyConstraint("org_id", "territory_id", "user_id", name=op.f("pk_territory_reps")),
     )
-    op.create_index(
-        "ix_territory_reps_org_id_user_id", "territory_reps", ["org_id", "user_id"], unique=False
-    )
+    op.create_index("ix_territory_reps_org_id_user_id", "territory_reps", ["org_id", "user_id"], unique=False)
     op.create_table(
         "contacts",
         sa.Column("customer_id", sa.Uuid(), nullable=False),
@@ -414,9 +385,7 @@ def upgrade() -> None:
             ["customers.org_id", "customers.id"],
             name=op.f("fk_contacts_org_id_customer_id_customers"),
         ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organizations.id"], name=op.f("fk_contacts_org_id_organizations")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], name=op.f("fk_contacts_org_id_organizations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_contacts_org_id_id")),
     )
@@ -469,9 +438,7 @@ def upgrade() -> None:
             ["customers.org_id", "customers.id"],
             name=op.f("fk_notes_org_id_customer_id_customers"),
         ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organizations.id"], name=op.f("fk_notes_org_id_organizations")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], name=op.f("fk_notes_org_id_organizations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notes")),
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_notes_org_id_id")),
     )
@@ -518,23 +485,17 @@ def upgrade() -> None:
         ),
         sa.Column("row_version", sa.BigInteger(), server_default="1", nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "probability BETWEEN 0 AND 100", name=op.f("ck_opportunities_probability_range")
-        ),
+        sa.CheckConstraint("probability BETWEEN 0 AND 100", name=op.f("ck_opportunities_probability_range")),
         sa.ForeignKeyConstraint(
             ["org_id", "customer_id"],
             ["customers.org_id", "customers.id"],
             name=op.f("fk_opportunities_org_id_customer_id_customers"),
         ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organizations.id"], name=op.f("fk_opportunities_org_id_organizations")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], name=op.f("fk_opportunities_org_id_organizations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opportunities")),
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_opportunities_org_id_id")),
     )
-    op.create_index(
-        op.f("ix_opportunities_customer_id"), "opportunities", ["customer_id"], unique=False
-    )
+    op.create_index(op.f("ix_opportunities_customer_id"), "opportunities", ["customer_id"], unique=False)
     op.create_index(op.f("ix_opportunities_org_id"), "opportunities", ["org_id"], unique=False)
     op.create_table(
         "orders",
@@ -564,9 +525,7 @@ def upgrade() -> None:
             ["customers.org_id", "customers.id"],
             name=op.f("fk_orders_org_id_customer_id_customers"),
         ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organizations.id"], name=op.f("fk_orders_org_id_organizations")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], name=op.f("fk_orders_org_id_organizations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_orders_org_id_id")),
     )
@@ -655,9 +614,7 @@ def upgrade() -> None:
             ["customers.org_id", "customers.id"],
             name=op.f("fk_tasks_org_id_customer_id_customers"),
         ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organizations.id"], name=op.f("fk_tasks_org_id_organizations")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], name=op.f("fk_tasks_org_id_organizations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tasks")),
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_tasks_org_id_id")),
     )
@@ -761,9 +718,7 @@ def upgrade() -> None:
             ["users.org_id", "users.id"],
             name=op.f("fk_visits_org_id_rep_id_users"),
         ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organizations.id"], name=op.f("fk_visits_org_id_organizations")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], name=op.f("fk_visits_org_id_organizations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_visits")),
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_visits_org_id_id")),
     )

@@ -1,0 +1,147 @@
+"""The `fieldforce` command as a user runs it, against the test database."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tests.server.conftest import free_port
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def cli_env(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "cli-test-secret-" + "x" * 32,
+        "FIELDFORCE_ENV": "test",
+        "COLUMNS": "200",
+    }
+
+
+def fieldforce(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"fieldforce {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo(cli_env: dict[str, str]) -> dict[str, object]:
+    result = fieldforce(cli_env, "seed", "--slug", "cli-demo", "--reps", "3", "--customers", "60", "--seed", "5")
+    logins = re.findall(r"(admin|manager|rep)\s*│\s*(\S+@\S+)\s*│\s*(\S+)", result.stdout)
+    org_id = re.search(r"org_id (\S+)", result.stdout).group(1)  # type: ignore[union-attr]
+    return {"org_id": org_id, "logins": logins, "stdout": result.stdout}
+
+
+def test_seed_prints_demo_logins_and_is_idempotent(cli_env, demo):
+    roles = [role for role, _, _ in demo["logins"]]  # type: ignore[union-attr]
+    assert roles[0] == "admin" and "rep" in roles and "manager" in roles
+    again = fieldforce(cli_env, "seed", "--slug", "cli-demo")
+    assert "already exists" in again.stderr
+    assert demo["logins"][0][1] in again.stdout  # type: ignore[index]
+
+
+def test_serve_answers_health_and_the_printed_logins(cli_env, demo):
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not answer /health"
+            assert server.poll() is None, server.stdout.read().decode()  # type: ignore[union-attr]
+            time.sleep(0.2)
+        for role, email, password in demo["logins"]:  # type: ignore[union-attr]
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/auth/token", data={"username": email, "password": password}
+            )
+            assert response.status_code == 200, (role, response.text)
+        docs = httpx.get(f"http://127.0.0.1:{port}/openapi.json")
+        assert "/api/v1/customers/nearest" in docs.json()["paths"]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_org_create_then_import_customers(cli_env):
+    created = fieldforce(
+        cli_env,
+        "org",
+        "create",
+        "Acme CLI",
+        "--admin-email",
+        "boss@acme-cli.test",
+        "--admin-password",
+        "long-enough-password",
+        "--slug",
+        "acme-cli",
+        "--country",
+        "FR",
+    )
+    org_id = created.stdout.strip()
+    assert re.fullmatch(r"[0-9a-f-]{36}", org_id)
+    duplicate = fieldforce(
+        cli_env,
+        "org",
+        "create",
+        "Acme CLI",
+        "--admin-email",
+        "b@x.test",
+        "--admin-password",
+        "long-enough-password",
+        "--slug",
+        "acme-cli",
+        check=False,
+    )
+    assert duplicate.returncode == 1 and "SLUG_TAKEN" in duplicate.stderr
+
+    bad = fieldforce(cli_env, "import", "customers", str(DATA / "bad_rows.csv"), "--org", org_id, check=False)
+    assert bad.returncode == 1
+    assert "nothing was imported" in bad.stderr
+    assert re.search(r"│\s+4 │ latitude", bad.stderr)
+
+    good = fieldforce(cli_env, "import", "customers", str(DATA / "salesforce_accounts.csv"), "--org", org_id)
+    assert "3 rows: 3 created, 0 updated, 0 skipped" in good.stdout
+
+    skipped = fieldforce(cli_env, "import", "customers", str(DATA / "bad_rows.csv"), "--org", org_id, "--skip-bad-rows")
+    assert "7 rows: 2 created, 0 updated, 5 skipped" in skipped.stdout
+
+
+def test_job_goes_through_the_queue_to_a_worker(cli_env, demo, engine):
+    queued = fieldforce(cli_env, "tiers", "recompute", "--org", str(demo["org_id"]), "--defer")
+    job_id = int(re.search(r"job (\d+) queued", queued.stdout).group(1))  # type: ignore[union-attr]
+    fieldforce(cli_env, "worker", "--until-empty")
+    with engine.connect() as conn:
+        status = conn.execute(text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}).scalar()
+    assert status == "succeeded"
+
+
+def test_db_commands_without_a_local_cluster_explain_themselves(tmp_path):
+    env = {**os.environ, "FIELDFORCE_STATE_DIR": str(tmp_path / "none")}
+    env.pop("DATABASE_URL", None)
+    result = fieldforce(env, "db", "url", check=False)
+    assert result.returncode == 1
+    assert "fieldforce db start" in result.stderr
+    assert "not initialised" in fieldforce(env, "db", "status").stdout
