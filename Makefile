@@ -47,7 +47,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 bench: setup
-	$(BIN)/python -m bench.api_load --help
+	$(BIN)/python -m bench.api_load
 
 clean-db:
 	-$(BIN)/fieldforce db stop
