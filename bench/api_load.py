@@ -39,6 +39,12 @@ BENCH_DB = "fieldforce_bench"
 SLUG = "bench"
 
 
+def cpu_times() -> tuple[int, int]:
+    """(steal, total) jiffies from /proc/stat: how much CPU the hypervisor took away."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return fields[7] if len(fields) > 7 else 0, sum(fields)
+
+
 @dataclass
 class ScenarioResult:
     scenario: str
@@ -50,6 +56,7 @@ class ScenarioResult:
     p95_ms: float
     p99_ms: float
     max_ms: float
+    cpu_steal_pct: float
 
 
 def base_url() -> str:
@@ -117,11 +124,13 @@ def free_port() -> int:
 def start_server(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret-" + "x" * 40, "LOG_LEVEL": "warning"}
+    RESULTS.mkdir(exist_ok=True)
+    log = (RESULTS / "api_load-server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     address = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -167,14 +176,19 @@ async def closed_loop(
             nonlocal errors
             while time.perf_counter() < deadline:
                 start = time.perf_counter()
-                response = await request(index, client)
+                try:
+                    response = await request(index, client)
+                    failed = response.status_code != 200
+                except httpx.TransportError:
+                    failed = True
                 elapsed = time.perf_counter() - start
-                if response.status_code != 200:
-                    errors += 1
+                errors += failed
                 latencies.append(elapsed)
 
         started = time.perf_counter()
+        steal_before, total_before = cpu_times()
         await asyncio.gather(*(one_client(i) for i in range(concurrency)))
+        steal_after, total_after = cpu_times()
         wall = time.perf_counter() - started
     latencies.sort()
 
@@ -191,6 +205,7 @@ async def closed_loop(
         p95_ms=round(pct(0.95), 1),
         p99_ms=round(pct(0.99), 1),
         max_ms=round(1000 * latencies[-1], 1),
+        cpu_steal_pct=round(100 * (steal_after - steal_before) / max(1, total_after - total_before), 1),
     )
 
 
@@ -249,12 +264,15 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    header = f"{'scenario':34} {'conc':>4} {'requests':>8} {'err':>4} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7}"
+    header = (
+        f"{'scenario':34} {'conc':>4} {'requests':>8} {'err':>4} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} "
+        f"{'steal':>6}"
+    )
     print(header)
     for r in results:
         print(
             f"{r.scenario:34} {r.concurrency:>4} {r.requests:>8} {r.errors:>4} {r.throughput_rps:>7} "
-            f"{r.p50_ms:>6}ms {r.p95_ms:>6}ms {r.p99_ms:>6}ms"
+            f"{r.p50_ms:>6}ms {r.p95_ms:>6}ms {r.p99_ms:>6}ms {r.cpu_steal_pct:>5}%"
         )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"api_load-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"

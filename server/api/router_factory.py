@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, TypeAdapter, create_model
 
 from server.api.resource import ResourceSpec, WriteContext
 from server.deps import CurrentActor, DbSession
@@ -39,6 +39,15 @@ def parse_if_match(value: str | None) -> int | None:
         raise InvalidInput('If-Match must be the row_version, e.g. "3"', code="INVALID_IF_MATCH", status=400) from exc
 
 
+def json_response(
+    adapter: TypeAdapter[Any], data: Any, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """Validate once and serialise in pydantic's core: FastAPI's default path
+    validates the response model and then walks it again in Python."""
+    body = adapter.dump_json(adapter.validate_python(data))
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+
+
 def crud_router(spec: ResourceSpec[Any], *, tag: str) -> APIRouter:
     router = APIRouter(prefix=spec.path, tags=[tag], route_class=UnitOfWorkRoute, responses=PROBLEM_RESPONSES)
     read_schema = spec.read_schema
@@ -50,30 +59,30 @@ def crud_router(spec: ResourceSpec[Any], *, tag: str) -> APIRouter:
     list_query = spec.list_query
     create_schema = spec.create_schema
     update_schema = spec.update_schema
+    page_adapter: TypeAdapter[Any] = TypeAdapter(page_schema)
+    item_adapter: TypeAdapter[Any] = TypeAdapter(read_schema)
 
     @router.get("", response_model=page_schema, summary=f"List {spec.path.strip('/')}")
     def list_items(
         session: DbSession,
         actor: CurrentActor,
         query: Annotated[list_query, Query()],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
-        return spec.list_page(session, actor, query)
+    ) -> Response:
+        return json_response(page_adapter, spec.list_page(session, actor, query))
 
     @router.get("/{item_id}", response_model=read_schema, summary=f"Get one {spec.name}")
-    def get_item(item_id: uuid.UUID, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
-        return spec.serialize(session, [spec.get_visible(session, actor, item_id)])[0]
+    def get_item(item_id: uuid.UUID, session: DbSession, actor: CurrentActor) -> Response:
+        return json_response(item_adapter, spec.serialize(session, [spec.get_visible(session, actor, item_id)])[0])
 
     @router.post("", response_model=read_schema, status_code=status.HTTP_201_CREATED, summary=f"Create a {spec.name}")
     def create_item(
         payload: create_schema,  # type: ignore[valid-type]
         session: DbSession,
         actor: CurrentActor,
-        response: Response,
-    ) -> dict[str, Any]:
+    ) -> Response:
         obj = spec.create(WriteContext(session, actor), payload)
-        response.headers["Location"] = f"/api/v1{spec.path}/{obj.id}"
-        response.headers["ETag"] = f'"{obj.row_version}"'
-        return spec.serialize(session, [obj])[0]
+        headers = {"Location": f"/api/v1{spec.path}/{obj.id}", "ETag": f'"{obj.row_version}"'}
+        return json_response(item_adapter, spec.serialize(session, [obj])[0], status_code=201, headers=headers)
 
     @router.patch("/{item_id}", response_model=read_schema, summary=f"Change fields of a {spec.name}")
     def update_item(
@@ -81,12 +90,11 @@ def crud_router(spec: ResourceSpec[Any], *, tag: str) -> APIRouter:
         payload: update_schema,  # type: ignore[valid-type]
         session: DbSession,
         actor: CurrentActor,
-        response: Response,
         if_match: Annotated[str | None, Header(description="row_version the change is based on")] = None,
-    ) -> dict[str, Any]:
+    ) -> Response:
         obj = spec.update(WriteContext(session, actor), item_id, payload, parse_if_match(if_match))
-        response.headers["ETag"] = f'"{obj.row_version}"'
-        return spec.serialize(session, [obj])[0]
+        headers = {"ETag": f'"{obj.row_version}"'}
+        return json_response(item_adapter, spec.serialize(session, [obj])[0], headers=headers)
 
     @router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete a {spec.name}")
     def delete_item(item_id: uuid.UUID, session: DbSession, actor: CurrentActor) -> Response:

@@ -54,24 +54,40 @@ def apply_customer_filters(stmt: Select[Any], query: Any) -> Select[Any]:
 
 
 def nearest(session: Session, actor: Actor, lat: float, lon: float, limit: int) -> list[tuple[Customer, float]]:
-    """KNN on the GiST index, ordered by true great-circle distance."""
+    """The visible customers closest to a point, by great-circle distance.
+
+    An admin sees everything: a KNN walk of the GiST index stops after `limit`
+    rows. A rep or manager sees a small slice: ranking that slice by exact
+    distance is far cheaper than walking the index past everyone else's
+    customers, so the candidates are collected first.
+    """
     here = geography_point(lat, lon)
-    distance = func.ST_Distance(Customer.location, here, False).label("distance_m")
-    stmt = (
-        select(Customer, distance)
-        .where(
-            Customer.org_id == actor.org_id,
-            Customer.deleted_at.is_(None),
-            Customer.location.is_not(None),
-            visible_customers(actor),
-        )
-        .order_by(Customer.location.op("<->")(here))
-        .limit(limit)
+    conditions = (
+        Customer.org_id == actor.org_id,
+        Customer.deleted_at.is_(None),
+        Customer.location.is_not(None),
+        visible_customers(actor),
     )
+    if actor.is_admin:
+        distance = func.ST_Distance(Customer.location, here, False).label("distance_m")
+        stmt = select(Customer, distance).where(*conditions).order_by(Customer.location.op("<->")(here)).limit(limit)
+    else:
+        # Only plain columns in the CTE: with the (costly) distance function inside,
+        # the planner prefers a parallel sequential scan over the scope indexes.
+        candidates = (
+            select(Customer.id, Customer.location).where(*conditions).cte("candidates").prefix_with("MATERIALIZED")
+        )
+        distance = func.ST_Distance(candidates.c.location, here, False)
+        closest = (
+            select(candidates.c.id, distance.label("distance_m"))
+            .order_by(distance, candidates.c.id)
+            .limit(limit)
+            .subquery()
+        )
+        stmt = select(Customer, closest.c.distance_m).join(closest, closest.c.id == Customer.id)
     rows = [(customer, float(dist)) for customer, dist in session.execute(stmt)]
-    # <-> on geography is the sphere distance too; re-sort defensively on the
-    # exact value so ties in the index order cannot show.
-    rows.sort(key=lambda row: row[1])
+    # <-> on geography is the same sphere distance; the exact sort also settles ties.
+    rows.sort(key=lambda row: (row[1], row[0].id))
     return rows
 
 

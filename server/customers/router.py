@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import TypeAdapter
 
 from server.api.resource import ResourceSpec
-from server.api.router_factory import PROBLEM_RESPONSES, crud_router
+from server.api.router_factory import PROBLEM_RESPONSES, crud_router, json_response
 from server.customers.policy import CustomerPolicy, convert_customer_values
 from server.customers.repository import apply_customer_filters, nearest
 from server.customers.schemas import (
@@ -45,10 +46,11 @@ nearest_router = APIRouter(
 )
 
 
+_nearest_adapter: TypeAdapter[NearestResponse] = TypeAdapter(NearestResponse)
+
+
 @nearest_router.get("/nearest", response_model=NearestResponse, summary="Customers nearest a point")
-def nearest_customers(
-    session: DbSession, actor: CurrentActor, query: Annotated[NearestQuery, Query()]
-) -> dict[str, Any]:
+def nearest_customers(session: DbSession, actor: CurrentActor, query: Annotated[NearestQuery, Query()]) -> Response:
     """The visible customers closest to (lat, lon), by great-circle distance."""
     rows = nearest(session, actor, query.lat, query.lon, query.limit)
     customers = customer_resource.serialize(session, [customer for customer, _ in rows])

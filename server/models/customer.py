@@ -28,8 +28,9 @@ class Customer(TenantMixin, Base):
             Index("ix_customers_location", "location", postgresql_using="gist"),
             # bbox filters and containment work in geometry(4326).
             Index("ix_customers_location_geometry", text("(location::geometry)"), postgresql_using="gist"),
-            Index("ix_customers_org_id_territory_id", "org_id", "territory_id"),
-            Index("ix_customers_org_id_owner_id", "org_id", "owner_id"),
+            # Covering (…, id): a rep's visible ids come from the index alone.
+            Index("ix_customers_org_id_territory_id_id", "org_id", "territory_id", "id"),
+            Index("ix_customers_org_id_owner_id_id", "org_id", "owner_id", "id"),
             Index(
                 "ix_customers_name_trgm",
                 "name",

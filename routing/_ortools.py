@@ -1,0 +1,334 @@
+"""The one place that speaks OR-Tools: index managers, matrices, dimensions, search.
+
+Everything is scaled to integers: times and distances to milliseconds and
+millimetres (`SCALE`). Travel times are rounded *up*, so a schedule OR-Tools
+accepts stays feasible under the evaluator's exact arithmetic; distances are
+rounded to the nearest unit (they only steer the objective).
+
+Node layout: visits 0..V-1, then for rep r its start node V+2r and end node
+V+2r+1. An open route ends at a virtual node that every location reaches at
+no cost.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from routing.evaluate import RoutePlan
+from routing.model import Problem
+
+SCALE = 1000
+# Money objective: cost units per currency unit, chosen so that a cost per hour
+# becomes an integer coefficient per millisecond for whole cents.
+MONEY_SCALE = 360_000_000
+REQUIRED_PENALTY = 10**13
+
+FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy
+METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """One way of searching; restarts on other cores use other configs."""
+
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    guided_lambda: float = 0.1
+    iterated_local_search: bool = False
+
+    @property
+    def label(self) -> str:
+        extra = "+ILS" if self.iterated_local_search else ""
+        return f"{self.first_solution}/{self.metaheuristic}{extra}"
+
+
+@dataclass
+class SolverOutput:
+    plans: list[RoutePlan]
+    status: str
+    objective: float | None
+    seconds: float
+    config: SearchConfig
+    notes: list[str] = field(default_factory=list)
+
+
+class _Model:
+    """OR-Tools model of a Problem."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        visits, reps = problem.visits, problem.reps
+        self.visit_count = len(visits)
+        self.node_count = self.visit_count + 2 * len(reps)
+        starts = [self.visit_count + 2 * r for r in range(len(reps))]
+        ends = [self.visit_count + 2 * r + 1 for r in range(len(reps))]
+        self.manager = pywrapcp.RoutingIndexManager(self.node_count, len(reps), starts, ends)
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self.solver = self.routing.solver()
+        self.uses_costs = problem.uses_costs
+        self._matrices()
+        self._time_dimension()
+        self._load_dimension()
+        self._stops_dimension()
+        self._objective()
+        self._visit_rules()
+
+    # ---- nodes ------------------------------------------------------------------
+
+    def location_of(self, node: int) -> int | None:
+        """Travel-matrix location of a node; None for an open route's virtual end."""
+        if node < self.visit_count:
+            return self.problem.visits[node].location
+        rep = self.problem.reps[(node - self.visit_count) // 2]
+        return rep.start if (node - self.visit_count) % 2 == 0 else rep.end
+
+    def service_of(self, node: int) -> float:
+        return self.problem.visits[node].service if node < self.visit_count else 0.0
+
+    def _matrices(self) -> None:
+        travel = self.problem.travel
+        locations = [self.location_of(node) for node in range(self.node_count)]
+        services = [self.service_of(node) for node in range(self.node_count)]
+        durations = travel.durations
+        distances = travel.distances
+        ceil = math.ceil
+        time_rows: list[list[int]] = []
+        distance_rows: list[list[int]] = []
+        for origin in range(self.node_count):
+            here = locations[origin]
+            service = services[origin]
+            if here is None:
+                # Nothing leaves an open route's end.
+                time_rows.append([0] * self.node_count)
+                distance_rows.append([0] * self.node_count)
+                continue
+            duration_row = durations[here]
+            distance_row = distances[here]
+            time_rows.append(
+                [
+                    ceil((service + duration_row[there]) * SCALE - 1e-6) if there is not None else ceil(service * SCALE)
+                    for there in locations
+                ]
+            )
+            distance_rows.append(
+                [round(distance_row[there] * SCALE) if there is not None else 0 for there in locations]
+            )
+        self.time_matrix = time_rows
+        self.distance_matrix = distance_rows
+        self.time_callback = self.routing.RegisterTransitMatrix(time_rows)
+        self.distance_callback = self.routing.RegisterTransitMatrix(distance_rows)
+
+    # ---- dimensions -----------------------------------------------------------------
+
+    def _time_dimension(self) -> None:
+        problem = self.problem
+        horizon = math.ceil(max(rep.shift[1] for rep in problem.reps) * SCALE) + 1
+        latest_window = max((v.latest_start() for v in problem.visits if v.time_windows), default=0)
+        horizon = max(horizon, math.ceil(latest_window * SCALE) + 1)
+        self.horizon = horizon
+        self.routing.AddDimension(self.time_callback, horizon, horizon, False, "time")
+        self.time = self.routing.GetDimensionOrDie("time")
+        for node, visit in enumerate(problem.visits):
+            index = self.manager.NodeToIndex(node)
+            if not visit.time_windows:
+                continue
+            cumul = self.time.CumulVar(index)
+            first, last = visit.time_windows[0], visit.time_windows[-1]
+            cumul.SetRange(math.ceil(first[0] * SCALE), math.floor(last[1] * SCALE))
+            for previous, current in zip(visit.time_windows, visit.time_windows[1:], strict=False):
+                cumul.RemoveInterval(math.floor(previous[1] * SCALE) + 1, math.ceil(current[0] * SCALE) - 1)
+        node_visit_transits = [0] * self.routing.Size()
+        for index in range(self.routing.Size()):
+            node = self.manager.IndexToNode(index)
+            node_visit_transits[index] = math.ceil(self.service_of(node) * SCALE)
+        for vehicle, rep in enumerate(problem.reps):
+            start, end = self.routing.Start(vehicle), self.routing.End(vehicle)
+            low, high = math.ceil(rep.shift[0] * SCALE), math.floor(rep.shift[1] * SCALE)
+            self.time.CumulVar(start).SetRange(low, high)
+            self.time.CumulVar(end).SetRange(low, high)
+            if rep.max_route_duration is not None:
+                self.time.SetSpanUpperBoundForVehicle(math.floor(rep.max_route_duration * SCALE), vehicle)
+            if rep.breaks:
+                intervals = [
+                    self.solver.FixedDurationIntervalVar(
+                        math.ceil(brk.window[0] * SCALE),
+                        math.floor(brk.window[1] * SCALE),
+                        math.ceil(brk.duration * SCALE),
+                        False,
+                        f"break {rep.id} {k}",
+                    )
+                    for k, brk in enumerate(rep.breaks)
+                ]
+                self.time.SetBreakIntervalsOfVehicle(intervals, vehicle, node_visit_transits)
+            # Leave as late and come back as early as the plan allows: no idle start.
+            self.routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(start))
+            self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(end))
+
+    def _load_dimension(self) -> None:
+        problem = self.problem
+        if not any(v.demand for v in problem.visits) and all(r.capacity is None for r in problem.reps):
+            self.load = None
+            return
+        demands = [
+            math.ceil(problem.visits[node].demand * SCALE) if node < self.visit_count else 0
+            for node in range(self.node_count)
+        ]
+        callback = self.routing.RegisterUnaryTransitVector(demands)
+        unlimited = max(1, sum(demands))
+        capacities = [
+            math.floor(rep.capacity * SCALE) if rep.capacity is not None else unlimited for rep in problem.reps
+        ]
+        self.routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, True, "load")
+        self.load = self.routing.GetDimensionOrDie("load")
+
+    def _stops_dimension(self) -> None:
+        problem = self.problem
+        needs = any(r.max_stops is not None for r in problem.reps) or any(
+            v.locked_position is not None for v in problem.visits
+        )
+        if not needs:
+            self.stops = None
+            return
+        ones = [1 if node < self.visit_count else 0 for node in range(self.node_count)]
+        callback = self.routing.RegisterUnaryTransitVector(ones)
+        limits = [r.max_stops if r.max_stops is not None else self.visit_count for r in problem.reps]
+        self.routing.AddDimensionWithVehicleCapacity(callback, 0, limits, True, "stops")
+        self.stops = self.routing.GetDimensionOrDie("stops")
+
+    # ---- objective and per-visit rules ---------------------------------------------------
+
+    def _objective(self) -> None:
+        if not self.uses_costs:
+            self.routing.SetArcCostEvaluatorOfAllVehicles(self.distance_callback)
+            self.penalty_scale = SCALE
+            return
+        self.penalty_scale = MONEY_SCALE
+        for vehicle, rep in enumerate(self.problem.reps):
+            # cost per km over distances in millimetres, in MONEY_SCALE units
+            per_mm = rep.cost_per_km * MONEY_SCALE / 1_000_000 / SCALE
+            if per_mm:
+                rows = [[round(d * per_mm) for d in row] for row in self.distance_matrix]
+                self.routing.SetArcCostEvaluatorOfVehicle(self.routing.RegisterTransitMatrix(rows), vehicle)
+            per_ms = rep.cost_per_hour * MONEY_SCALE / 3600 / SCALE
+            if per_ms:
+                self.time.SetSpanCostCoefficientForVehicle(max(1, round(per_ms)), vehicle)
+
+    def _visit_rules(self) -> None:
+        problem = self.problem
+        all_vehicles = list(range(len(problem.reps)))
+        for node, visit in enumerate(problem.visits):
+            index = self.manager.NodeToIndex(node)
+            allowed = problem.allowed_reps(visit)
+            penalty = REQUIRED_PENALTY if visit.required else max(0, round(visit.penalty * self.penalty_scale))
+            self.routing.AddDisjunction([index], penalty)
+            if not allowed:
+                self.routing.ActiveVar(index).SetValue(0)
+                continue
+            if allowed != all_vehicles:
+                self.routing.SetAllowedVehiclesForIndex(allowed, index)
+            if visit.locked_position is not None and self.stops is not None:
+                # stops cumul at a node = number of visits before it
+                self.stops.CumulVar(index).SetValue(visit.locked_position)
+
+    # ---- solving --------------------------------------------------------------------------
+
+    def parameters(self, config: SearchConfig, time_limit: float) -> pywrapcp.RoutingSearchParameters:
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        params.first_solution_strategy = FIRST_SOLUTION.Value(config.first_solution)
+        params.local_search_metaheuristic = METAHEURISTIC.Value(config.metaheuristic)
+        params.guided_local_search_lambda_coefficient = config.guided_lambda
+        if config.iterated_local_search:
+            params.use_iterated_local_search = True
+        params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+        return params
+
+    def plans(self, solution: pywrapcp.Assignment) -> list[RoutePlan]:
+        plans: list[RoutePlan] = []
+        breaks_by_vehicle: dict[int, list[tuple[float, float]]] = {}
+        intervals = solution.IntervalVarContainer()
+        for i in range(intervals.Size()):
+            element = intervals.Element(i)
+            name = element.Var().Name()
+            if not name.startswith("break ") or not element.PerformedValue():
+                continue
+            rep_id = name[len("break ") : name.rindex(" ")]
+            vehicle = self.problem.rep_index[rep_id]
+            breaks_by_vehicle.setdefault(vehicle, []).append(
+                (element.StartValue() / SCALE, element.DurationValue() / SCALE)
+            )
+        for vehicle, rep in enumerate(self.problem.reps):
+            index = self.routing.Start(vehicle)
+            depart = solution.Value(self.time.CumulVar(index)) / SCALE
+            visits: list[str] = []
+            starts: list[float] = []
+            index = solution.Value(self.routing.NextVar(index))
+            while not self.routing.IsEnd(index):
+                node = self.manager.IndexToNode(index)
+                visits.append(self.problem.visits[node].id)
+                starts.append(solution.Value(self.time.CumulVar(index)) / SCALE)
+                index = solution.Value(self.routing.NextVar(index))
+            end_time = solution.Value(self.time.CumulVar(index)) / SCALE
+            legs = tuple(
+                _break_leg(start, duration, depart, starts, end_time, visits, self.problem, rep.id)
+                for start, duration in sorted(breaks_by_vehicle.get(vehicle, []))
+            )
+            plans.append(RoutePlan(rep.id, tuple(visits), depart_at=depart, break_legs=legs))
+        return plans
+
+
+def _break_leg(
+    start: float,
+    duration: float,
+    depart: float,
+    starts: list[float],
+    end_time: float,
+    visits: list[str],
+    problem: Problem,
+    rep_id: str,
+) -> int:
+    """Which leg a break falls in, from the solver's times."""
+    if not visits:
+        return 1  # an unused rep: after the (empty) day
+    if start + duration <= depart + 1e-9:
+        return -1
+    for position, visit_start in enumerate(starts):
+        if start + duration <= visit_start + 1e-9:
+            return position
+    return len(visits) if start < end_time else len(visits) + 1
+
+
+def solve_once(problem: Problem, config: SearchConfig, time_limit: float) -> SolverOutput:
+    began = time.perf_counter()
+    model = _Model(problem)
+    build_seconds = time.perf_counter() - began
+    params = model.parameters(config, max(0.05, time_limit - build_seconds))
+    solution = model.routing.SolveWithParameters(params)
+    status = _STATUS.get(model.routing.status(), str(model.routing.status()))
+    if solution is None:
+        return SolverOutput(
+            [], status, None, time.perf_counter() - began, config, [f"model built in {build_seconds:.2f} s"]
+        )
+    return SolverOutput(
+        model.plans(solution),
+        status,
+        float(solution.ObjectiveValue()),
+        time.perf_counter() - began,
+        config,
+        [f"model built in {build_seconds:.2f} s"],
+    )
+
+
+_STATUS = {
+    0: "not_solved",
+    1: "success",
+    2: "partial_success_local_optimum_not_reached",
+    3: "fail",
+    4: "fail_timeout",
+    5: "invalid",
+    6: "infeasible",
+    7: "optimal",
+}
