@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from shared.geo import haversine_m
 
 __all__ = [
+    "UNREACHABLE",
     "ExplicitTravel",
     "HaversineTravel",
     "OsrmError",
     "OsrmTravel",
     "TravelMatrix",
-    "UNREACHABLE",
 ]
 
 # What an unroutable pair costs: far beyond any working day or city.

@@ -84,12 +84,20 @@ class ResourceSpec(Generic[ModelT]):
 
     # ---- reading -----------------------------------------------------------
 
+    @property
+    def _read_fields(self) -> list[str]:
+        """Fields of the read schema that the model has (others come from `enrich`)."""
+        cached: list[str] | None = self.__dict__.get("_read_fields_cache")
+        if cached is None:
+            cached = [name for name in self.read_schema.model_fields if hasattr(self.model, name)]
+            self.__dict__["_read_fields_cache"] = cached
+        return cached
+
     def to_dict(self, obj: ModelT) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name in self.read_schema.model_fields:
-            if not hasattr(obj, name):
-                continue
-            value = getattr(obj, name)
+        loaded = obj.__dict__  # loaded column values; the descriptor path is slower per row
+        for name in self._read_fields:
+            value = loaded[name] if name in loaded else getattr(obj, name)
             if name in self.point_fields:
                 value = point_out(value)
             elif name in self.geometry_fields:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
@@ -54,11 +54,8 @@ def nearest_customers(session: DbSession, actor: CurrentActor, query: Annotated[
     """The visible customers closest to (lat, lon), by great-circle distance."""
     rows = nearest(session, actor, query.lat, query.lon, query.limit)
     customers = customer_resource.serialize(session, [customer for customer, _ in rows])
-    return {
-        "items": [
-            {"distance_m": distance, "customer": data} for (_, distance), data in zip(rows, customers, strict=True)
-        ]
-    }
+    items = [{"distance_m": distance, "customer": data} for (_, distance), data in zip(rows, customers, strict=True)]
+    return json_response(_nearest_adapter, {"items": items})
 
 
 router = APIRouter()
