@@ -266,6 +266,17 @@ def tiers_recompute(
 # ---- serve / worker ---------------------------------------------------------------------
 
 
+def _die_with_parent() -> None:
+    """In the child: the kernel sends SIGTERM when the parent dies, however it dies."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except OSError:  # not Linux: the finally block below still stops it on a clean exit
+        pass
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -280,7 +291,7 @@ def serve(
     get_settings.cache_clear()
     job_worker: subprocess.Popen[bytes] | None = None
     if with_worker:
-        job_worker = subprocess.Popen([sys.executable, "-m", "server.cli", "worker"])
+        job_worker = subprocess.Popen([sys.executable, "-m", "server.cli", "worker"], preexec_fn=_die_with_parent)
     console.print(f"FieldForce API on http://{host}:{port} (docs at /docs)")
     try:
         uvicorn.run(

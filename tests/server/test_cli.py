@@ -145,3 +145,37 @@ def test_db_commands_without_a_local_cluster_explain_themselves(tmp_path):
     assert result.returncode == 1
     assert "fieldforce db start" in result.stderr
     assert "not initialised" in fieldforce(env, "db", "status").stdout
+
+
+def test_worker_started_by_serve_dies_with_it(cli_env):
+    """`serve --with-worker` never leaves an orphaned worker, even when killed."""
+    import signal
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--with-worker"],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[str] = []
+        while time.monotonic() < deadline and not workers:
+            found = subprocess.run(
+                ["pgrep", "-P", str(server.pid), "-f", "server.cli worker"], capture_output=True, text=True
+            )
+            workers = found.stdout.split()
+            time.sleep(0.2)
+        assert workers, "no worker was started"
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and Path(f"/proc/{workers[0]}").exists():
+            time.sleep(0.2)
+        assert (
+            not Path(f"/proc/{workers[0]}").exists() or "Z" in Path(f"/proc/{workers[0]}/stat").read_text().split()[2]
+        )
+    finally:
+        if server.poll() is None:
+            server.kill()
