@@ -12,6 +12,7 @@ no cost.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -139,7 +140,7 @@ class _Model:
             cumul = self.time.CumulVar(index)
             first, last = visit.time_windows[0], visit.time_windows[-1]
             cumul.SetRange(math.ceil(first[0] * SCALE), math.floor(last[1] * SCALE))
-            for previous, current in zip(visit.time_windows, visit.time_windows[1:], strict=False):
+            for previous, current in itertools.pairwise(visit.time_windows):
                 cumul.RemoveInterval(math.floor(previous[1] * SCALE) + 1, math.ceil(current[0] * SCALE) - 1)
         node_visit_transits = [0] * self.routing.Size()
         for index in range(self.routing.Size()):

@@ -8,6 +8,7 @@ offending object; `Problem` checks the cross-references.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -124,7 +125,7 @@ class Visit:
         if self.service < 0:
             raise ValueError(f"visit {self.id}: service duration cannot be negative")
         windows = tuple(sorted(_window(w, f"visit {self.id} time window") for w in self.time_windows))
-        for previous, current in zip(windows, windows[1:], strict=False):
+        for previous, current in itertools.pairwise(windows):
             if current[0] <= previous[1]:
                 raise ValueError(f"visit {self.id}: time windows {previous} and {current} overlap")
         object.__setattr__(self, "time_windows", windows)
