@@ -1,0 +1,37 @@
+"""FieldForce route and schedule optimizer: a typed problem -> OR-Tools -> a checked result.
+
+Imports `shared/` and ortools only, so it can be used, tested and benchmarked
+on its own::
+
+    from routing import Problem, Rep, Visit, HaversineTravel, solve
+    result = solve(problem, time_limit=5)
+    result.is_feasible(), result.cost(), print(result.summary())
+"""
+
+from routing.evaluate import RoutePlan, evaluate
+from routing.model import Break, Problem, Rep, Visit
+from routing.result import BreakTaken, Result, Route, SolverStats, Stop, Unassigned, UnassignedReason
+from routing.solve import solve
+from routing.travel import ExplicitTravel, HaversineTravel, OsrmError, OsrmTravel, TravelMatrix
+
+__all__ = [
+    "Break",
+    "BreakTaken",
+    "ExplicitTravel",
+    "HaversineTravel",
+    "OsrmError",
+    "OsrmTravel",
+    "Problem",
+    "Rep",
+    "Result",
+    "Route",
+    "RoutePlan",
+    "SolverStats",
+    "Stop",
+    "TravelMatrix",
+    "Unassigned",
+    "UnassignedReason",
+    "Visit",
+    "evaluate",
+    "solve",
+]

@@ -5,9 +5,10 @@ millimetres (`SCALE`). Travel times are rounded *up*, so a schedule OR-Tools
 accepts stays feasible under the evaluator's exact arithmetic; distances are
 rounded to the nearest unit (they only steer the objective).
 
-Node layout: visits 0..V-1, then for rep r its start node V+2r and end node
-V+2r+1. An open route ends at a virtual node that every location reaches at
-no cost.
+Node layout: visits 0..V-1, then one node per distinct location where a
+rep's day starts or ends (vehicles share them, as OR-Tools intends: separate
+copies of the depot per vehicle measurably weaken the local search), then one
+virtual node that ends open routes and that every location reaches at no cost.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ class SearchConfig:
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     guided_lambda: float = 0.1
     iterated_local_search: bool = False
+    # SISR ruin (Christiaens & Vanden Berghe): strings of about this many visits
+    sisr_removed: int = 10
+    sisr_max_string: int = 10
+    recreate: str = "LOCAL_CHEAPEST_INSERTION"
+    automatic_temperatures: bool = True
 
     @property
     def label(self) -> str:
@@ -64,9 +70,20 @@ class _Model:
         self.problem = problem
         visits, reps = problem.visits, problem.reps
         self.visit_count = len(visits)
-        self.node_count = self.visit_count + 2 * len(reps)
-        starts = [self.visit_count + 2 * r for r in range(len(reps))]
-        ends = [self.visit_count + 2 * r + 1 for r in range(len(reps))]
+        self.node_location: list[int | None] = [v.location for v in visits]
+        self.node_service: list[float] = [v.service for v in visits]
+        depot_nodes: dict[int | None, int] = {}
+
+        def depot(location: int | None) -> int:
+            if location not in depot_nodes:
+                depot_nodes[location] = len(self.node_location)
+                self.node_location.append(location)
+                self.node_service.append(0.0)
+            return depot_nodes[location]
+
+        starts = [depot(rep.start) for rep in reps]
+        ends = [depot(rep.end) for rep in reps]
+        self.node_count = len(self.node_location)
         self.manager = pywrapcp.RoutingIndexManager(self.node_count, len(reps), starts, ends)
         self.routing = pywrapcp.RoutingModel(self.manager)
         self.solver = self.routing.solver()
@@ -81,19 +98,16 @@ class _Model:
     # ---- nodes ------------------------------------------------------------------
 
     def location_of(self, node: int) -> int | None:
-        """Travel-matrix location of a node; None for an open route's virtual end."""
-        if node < self.visit_count:
-            return self.problem.visits[node].location
-        rep = self.problem.reps[(node - self.visit_count) // 2]
-        return rep.start if (node - self.visit_count) % 2 == 0 else rep.end
+        """Travel-matrix location of a node; None for the open routes' virtual end."""
+        return self.node_location[node]
 
     def service_of(self, node: int) -> float:
-        return self.problem.visits[node].service if node < self.visit_count else 0.0
+        return self.node_service[node]
 
     def _matrices(self) -> None:
         travel = self.problem.travel
-        locations = [self.location_of(node) for node in range(self.node_count)]
-        services = [self.service_of(node) for node in range(self.node_count)]
+        locations = self.node_location
+        services = self.node_service
         durations = travel.durations
         distances = travel.distances
         ceil = math.ceil
@@ -127,9 +141,9 @@ class _Model:
 
     def _time_dimension(self) -> None:
         problem = self.problem
-        horizon = math.ceil(max(rep.shift[1] for rep in problem.reps) * SCALE) + 1
+        horizon = math.ceil(max(rep.shift[1] for rep in problem.reps) * SCALE)
         latest_window = max((v.latest_start() for v in problem.visits if v.time_windows), default=0)
-        horizon = max(horizon, math.ceil(latest_window * SCALE) + 1)
+        horizon = max(horizon, math.ceil(latest_window * SCALE))
         self.horizon = horizon
         self.routing.AddDimension(self.time_callback, horizon, horizon, False, "time")
         self.time = self.routing.GetDimensionOrDie("time")
@@ -149,8 +163,9 @@ class _Model:
         for vehicle, rep in enumerate(problem.reps):
             start, end = self.routing.Start(vehicle), self.routing.End(vehicle)
             low, high = math.ceil(rep.shift[0] * SCALE), math.floor(rep.shift[1] * SCALE)
-            self.time.CumulVar(start).SetRange(low, high)
-            self.time.CumulVar(end).SetRange(low, high)
+            if (low, high) != (0, horizon):  # redundant bounds still perturb the search
+                self.time.CumulVar(start).SetRange(low, high)
+                self.time.CumulVar(end).SetRange(low, high)
             if rep.max_route_duration is not None:
                 self.time.SetSpanUpperBoundForVehicle(math.floor(rep.max_route_duration * SCALE), vehicle)
             if rep.breaks:
@@ -165,9 +180,12 @@ class _Model:
                     for k, brk in enumerate(rep.breaks)
                 ]
                 self.time.SetBreakIntervalsOfVehicle(intervals, vehicle, node_visit_transits)
-            # Leave as late and come back as early as the plan allows: no idle start.
-            self.routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(start))
-            self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(end))
+        for vehicle in range(len(problem.reps)):
+            # Finalizers run in the order added: first finish as early as possible,
+            # then leave as late as that still allows (no idle wait before the first stop).
+            self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(self.routing.End(vehicle)))
+        for vehicle in range(len(problem.reps)):
+            self.routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(self.routing.Start(vehicle)))
 
     def _load_dimension(self) -> None:
         problem = self.problem
@@ -230,7 +248,10 @@ class _Model:
                 self.routing.ActiveVar(index).SetValue(0)
                 continue
             if allowed != all_vehicles:
-                self.routing.SetAllowedVehiclesForIndex(allowed, index)
+                # SetAllowedVehiclesForIndex takes an absl::Span that this build's Python
+                # wrapper cannot pass; constraining the vehicle variable is equivalent
+                # (-1 = unperformed, which the disjunction allows).
+                self.routing.VehicleVar(index).SetValues([-1, *allowed])
             if visit.locked_position is not None and self.stops is not None:
                 # stops cumul at a node = number of visits before it
                 self.stops.CumulVar(index).SetValue(visit.locked_position)
@@ -239,11 +260,19 @@ class _Model:
 
     def parameters(self, config: SearchConfig, time_limit: float) -> pywrapcp.RoutingSearchParameters:
         params = pywrapcp.DefaultRoutingSearchParameters()
-        params.first_solution_strategy = FIRST_SOLUTION.Value(config.first_solution)
-        params.local_search_metaheuristic = METAHEURISTIC.Value(config.metaheuristic)
+        params.first_solution_strategy = getattr(FIRST_SOLUTION, config.first_solution)
+        params.local_search_metaheuristic = getattr(METAHEURISTIC, config.metaheuristic)
         params.guided_local_search_lambda_coefficient = config.guided_lambda
         if config.iterated_local_search:
             params.use_iterated_local_search = True
+            ils = params.iterated_local_search_parameters
+            ruin = ils.ruin_recreate_parameters.ruin_strategies.add()
+            ruin.sisr.max_removed_sequence_size = config.sisr_max_string
+            ruin.sisr.avg_num_removed_visits = config.sisr_removed
+            ruin.sisr.bypass_factor = 0.01
+            ils.ruin_recreate_parameters.recreate_strategy.heuristic = getattr(FIRST_SOLUTION, config.recreate)
+            annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
+            annealing.automatic_temperatures = config.automatic_temperatures
         params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
         return params
 

@@ -1,0 +1,168 @@
+"""`solve(problem, time_limit=..., seed=..., threads=...) -> Result`."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from routing._ortools import SearchConfig, SolverOutput, solve_once
+from routing.evaluate import RoutePlan, evaluate, penalty_of_missing
+from routing.model import Problem, Visit
+from routing.result import Result, SolverStats, Unassigned, UnassignedReason
+
+__all__ = ["DEFAULT_CONFIGS", "SearchConfig", "evaluate_plans", "solve"]
+
+# Tried in this order; restarts on other cores take the next ones. Chosen by
+# measurement on the Solomon set (docs/benchmarks.md).
+DEFAULT_CONFIGS: tuple[SearchConfig, ...] = (
+    SearchConfig("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH"),
+    SearchConfig("PATH_CHEAPEST_ARC", "GUIDED_LOCAL_SEARCH"),
+    SearchConfig("LOCAL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH"),
+    SearchConfig("SAVINGS", "GUIDED_LOCAL_SEARCH"),
+)
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    threads: int = 1,
+    configs: Sequence[SearchConfig] | None = None,
+) -> Result:
+    """Route the problem within `time_limit` seconds.
+
+    `threads` independent searches run in separate processes with different
+    strategies (the seed rotates which ones), and the best evaluated result
+    wins. Feasibility and costs come from the independent evaluator.
+    """
+    if time_limit <= 0:
+        raise ValueError("time_limit must be positive")
+    if threads < 1:
+        raise ValueError("threads must be at least 1")
+    began = time.perf_counter()
+    pool = list(configs or DEFAULT_CONFIGS)
+    chosen = [pool[(seed + k) % len(pool)] for k in range(min(threads, len(pool)))]
+    if not problem.visits:
+        outputs = [SolverOutput([RoutePlan(r.id, ()) for r in problem.reps], "success", 0.0, 0.0, chosen[0])]
+    elif len(chosen) == 1:
+        outputs = [solve_once(problem, chosen[0], time_limit)]
+    else:
+        # fork: the problem (and its matrices) is inherited, not pickled.
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=len(chosen), mp_context=context) as executor:
+            futures = [executor.submit(solve_once, problem, config, time_limit) for config in chosen]
+            outputs = [future.result() for future in futures]
+    best: Result | None = None
+    for output in outputs:
+        result = evaluate_plans(problem, output.plans, output, began, workers=len(chosen))
+        if best is None or _better(result, best):
+            best = result
+    assert best is not None
+    return best
+
+
+def _better(candidate: Result, incumbent: Result) -> bool:
+    key = lambda r: (not r.is_feasible(), len(r.required_missing), r.cost())  # noqa: E731
+    return key(candidate) < key(incumbent)
+
+
+def evaluate_plans(
+    problem: Problem, plans: list[RoutePlan], output: SolverOutput | None, began: float, workers: int = 1
+) -> Result:
+    evaluation = evaluate(problem, plans)
+    penalty, missing = penalty_of_missing(problem, evaluation.served)
+    unassigned = tuple(
+        explain_unassigned(problem, visit) for visit in problem.visits if visit.id not in evaluation.served
+    )
+    stats = SolverStats(
+        solve_seconds=time.perf_counter() - began,
+        status=output.status if output else "evaluated",
+        objective=output.objective if output else None,
+        strategy=output.config.label if output else "given",
+        workers=workers,
+        notes=tuple(output.notes) if output else (),
+    )
+    if output is not None and not output.plans and problem.visits:
+        # No solution at all: every visit is unassigned and the verdict says so.
+        missing = [v.id for v in problem.visits if v.required]
+    return Result(
+        routes=tuple(evaluation.routes),
+        unassigned=unassigned,
+        stats=stats,
+        violations=tuple(evaluation.violations),
+        penalty=penalty,
+        money_cost=evaluation.money_cost if problem.uses_costs else None,
+        required_missing=tuple(missing),
+    )
+
+
+def explain_unassigned(problem: Problem, visit: Visit) -> Unassigned:
+    """Why a visit is not on any route, checked against each rep it could go with."""
+    if visit.reps is not None and not visit.reps:
+        return Unassigned(visit.id, UnassignedReason.no_allowed_rep, "its list of allowed reps is empty")
+    candidates = [
+        rep
+        for rep in problem.reps
+        if (visit.reps is None or rep.id in visit.reps) and (visit.locked_rep in (None, rep.id))
+    ]
+    if not candidates:
+        return Unassigned(visit.id, UnassignedReason.no_allowed_rep, "no rep is both allowed and the locked one")
+    skilled = [rep for rep in candidates if visit.skills <= rep.skills]
+    if not skilled:
+        needed = ", ".join(sorted(visit.skills))
+        return Unassigned(visit.id, UnassignedReason.skills, f"no allowed rep has the skills {needed}")
+    sized = [rep for rep in skilled if rep.capacity is None or visit.demand <= rep.capacity]
+    if not sized:
+        return Unassigned(visit.id, UnassignedReason.capacity, f"demand {visit.demand:g} exceeds every capacity")
+    open_reps = [rep for rep in sized if rep.max_stops is None or rep.max_stops > 0]
+    if not open_reps:
+        return Unassigned(visit.id, UnassignedReason.max_stops, "every allowed rep has max_stops 0")
+    travel = problem.travel
+    window_fails = 0
+    for rep in open_reps:
+        ready = rep.shift[0] + travel.duration(rep.start, visit.location)
+        window = next((w for w in visit.time_windows if w[1] >= ready), None) if visit.time_windows else (ready, ready)
+        if window is None:
+            window_fails += 1
+            continue
+        finish = max(ready, window[0]) + visit.service
+        if rep.end is not None:
+            finish += travel.duration(visit.location, rep.end)
+        duration_ok = (
+            rep.max_route_duration is None
+            or finish - max(rep.shift[0], window[0] - travel.duration(rep.start, visit.location))
+            <= rep.max_route_duration
+        )
+        if finish <= rep.shift[1] and duration_ok:
+            break
+    else:
+        if window_fails == len(open_reps):
+            return Unassigned(visit.id, UnassignedReason.time_window, "no rep can arrive before its windows close")
+        return Unassigned(
+            visit.id, UnassignedReason.shift_too_short, "no rep's shift leaves time to serve it and return"
+        )
+    if not visit.required:
+        detour = min(
+            travel.distance(rep.start, visit.location)
+            + (
+                travel.distance(visit.location, rep.end) - travel.distance(rep.start, rep.end)
+                if rep.end is not None
+                else 0
+            )
+            for rep in open_reps
+        )
+        if visit.penalty < detour:
+            return Unassigned(
+                visit.id,
+                UnassignedReason.not_worth_penalty,
+                f"penalty {visit.penalty:g} is below the cheapest detour {detour:.0f}",
+            )
+    return Unassigned(visit.id, UnassignedReason.no_room, "possible alone, but the routes are full")
+
+
+def default_threads() -> int:
+    return max(1, min(len(DEFAULT_CONFIGS), os.cpu_count() or 1))

@@ -1,0 +1,169 @@
+"""Tiny instances whose answers can be checked by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing import Break, ExplicitTravel, Problem, Rep, UnassignedReason, Visit, solve
+
+
+def line(points: int, metres_apart: float = 1000.0, speed: float = 10.0) -> ExplicitTravel:
+    """Locations 0..points-1 on a straight road, `metres_apart` apart, driven at `speed` m/s."""
+    distances = [[abs(i - j) * metres_apart for j in range(points)] for i in range(points)]
+    return ExplicitTravel([[d / speed for d in row] for row in distances], distances)
+
+
+def rep(rep_id: str = "r1", **kwargs) -> Rep:  # type: ignore[no-untyped-def]
+    defaults = {"start": 0, "end": 0, "shift": (0.0, 36_000.0)}
+    return Rep(id=rep_id, **{**defaults, **kwargs})
+
+
+def stop_ids(result, rep_id: str = "r1") -> list[str]:  # type: ignore[no-untyped-def]
+    route = next((r for r in result.routes if r.rep == rep_id), None)
+    return [s.visit for s in route.stops] if route else []
+
+
+def test_four_stops_on_a_line():
+    """Depot at 0, stops at 1..4 km on one road: any optimal tour drives out to 4 km and back, 8 km.
+    With no time windows the rep starts at the start of the shift."""
+    problem = Problem((rep(),), tuple(Visit(f"v{i}", i) for i in range(1, 5)), line(5))
+    result = solve(problem, time_limit=1)
+    assert result.is_feasible()
+    assert result.distance == pytest.approx(8000)
+    assert sorted(stop_ids(result)) == ["v1", "v2", "v3", "v4"]
+    assert result.routes[0].start_time == 0
+    assert result.routes[0].end_time == pytest.approx(800)
+
+
+def test_a_time_window_forces_the_order():
+    """v2 (2 km out) must be served by 250 s; v1 (1 km out) only after 1,000 s: v2 comes first."""
+    visits = (Visit("v1", 1, time_windows=((1000, 2000),)), Visit("v2", 2, time_windows=((0, 250),)))
+    result = solve(Problem((rep(),), visits, line(3)), time_limit=1)
+    assert result.is_feasible()
+    assert stop_ids(result) == ["v2", "v1"]
+    first = result.routes[0].stops[0]
+    assert first.start <= 250
+    assert result.routes[0].stops[1].start >= 1000
+
+
+def test_a_skill_forces_the_rep():
+    """Only r2 is a gas engineer, though r1 starts next to the customer."""
+    reps = (rep("r1", start=1, end=1), rep("r2", start=4, end=4, skills=frozenset({"gas"})))
+    visits = (Visit("boiler", 1, skills=frozenset({"gas"})),)
+    result = solve(Problem(reps, visits, line(5)), time_limit=1)
+    assert stop_ids(result, "r2") == ["boiler"]
+    assert stop_ids(result, "r1") == []
+
+
+def test_the_break_is_taken_inside_its_window_and_not_during_service():
+    """Two one-hour services back to back would cover 09:00-11:00; the 30-min break must start 09:30-10:30."""
+    reps = (rep(shift=(9 * 3600.0, 17 * 3600.0), breaks=(Break((9.5 * 3600, 10.5 * 3600), 1800),)),)
+    visits = (Visit("a", 1, service=3600), Visit("b", 1, service=3600))
+    result = solve(Problem(reps, visits, line(2)), time_limit=1)
+    assert result.is_feasible(), result.summary()
+    route = result.routes[0]
+    (taken,) = route.breaks
+    assert 9.5 * 3600 <= taken.start <= 10.5 * 3600
+    for stop in route.stops:
+        assert taken.start + taken.duration <= stop.start or taken.start >= stop.departure
+
+
+@pytest.mark.parametrize(
+    ("visit", "reason"),
+    [
+        (Visit("late", 4, time_windows=((0, 100),)), UnassignedReason.time_window),  # 400 s away
+        (Visit("gas", 1, skills=frozenset({"gas"})), UnassignedReason.skills),
+        (Visit("heavy", 1, demand=50), UnassignedReason.capacity),
+        (Visit("long", 1, service=40_000), UnassignedReason.shift_too_short),
+        (Visit("nobody", 1, reps=frozenset()), UnassignedReason.no_allowed_rep),
+    ],
+)
+def test_an_impossible_visit_is_reported_with_its_reason(visit, reason):
+    problem = Problem((rep(capacity=10),), (Visit("easy", 2), visit), line(5))
+    result = solve(problem, time_limit=1)
+    assert stop_ids(result) == ["easy"]
+    assert [(u.visit, u.reason) for u in result.unassigned] == [(visit.id, reason)]
+    assert not result.is_feasible()  # a required visit is missing
+
+
+def test_an_optional_visit_not_worth_its_penalty_is_left_out():
+    """Going 4 km out and back costs 8,000 m; a penalty of 100 is not worth it."""
+    visits = (Visit("near", 1), Visit("far", 4, required=False, penalty=100))
+    result = solve(Problem((rep(),), visits, line(5)), time_limit=1)
+    assert result.is_feasible()
+    assert stop_ids(result) == ["near"]
+    assert result.unassigned[0].reason is UnassignedReason.not_worth_penalty
+    assert result.cost() == pytest.approx(2000 + 100)
+
+
+def test_a_locked_stop_stays_with_its_rep_and_position():
+    """r1 lives next to 'x', but 'x' is locked to r2 as its first stop."""
+    reps = (rep("r1", start=1, end=1), rep("r2", start=4, end=4))
+    visits = (Visit("x", 1, locked_rep="r2", locked_position=0), Visit("y", 3, reps=frozenset({"r2"})))
+    result = solve(Problem(reps, visits, line(5)), time_limit=1)
+    assert result.is_feasible(), result.summary()
+    assert stop_ids(result, "r2")[0] == "x"
+
+
+def test_an_open_route_ends_at_the_last_visit():
+    """No end location: out to 3 km and done; no way back is driven."""
+    problem = Problem((rep(end=None),), (Visit("a", 1), Visit("b", 3)), line(4))
+    result = solve(problem, time_limit=1)
+    assert stop_ids(result) == ["a", "b"]
+    assert result.distance == pytest.approx(3000)
+    assert result.routes[0].end_time == pytest.approx(result.routes[0].stops[-1].departure)
+
+
+def test_capacity_splits_the_work_between_reps():
+    """Two reps of capacity 10, three visits of 6: one rep cannot take two."""
+    reps = (rep("r1", capacity=10), rep("r2", capacity=10))
+    visits = tuple(Visit(f"v{i}", i, demand=6) for i in (1, 2, 3))
+    result = solve(Problem(reps, visits, line(4)), time_limit=1)
+    assert len(result.required_missing) == 1
+    assert all(route.load <= 10 for route in result.routes)
+
+
+def test_max_stops_and_max_route_duration_are_respected():
+    reps = (rep("r1", max_stops=2), rep("r2", max_route_duration=500))
+    visits = tuple(Visit(f"v{i}", 1) for i in range(3))
+    result = solve(Problem(reps, visits, line(3)), time_limit=1)
+    assert result.is_feasible(), result.summary()
+    assert len(stop_ids(result, "r1")) <= 2
+    r2 = next(r for r in result.routes if r.rep == "r2")
+    assert r2.duration <= 500
+
+
+def test_costs_per_hour_and_km_drive_the_objective():
+    """With money costs, cost() is euros: 2 km at 1 EUR/km plus 200 s at 36 EUR/h = 4 EUR."""
+    problem = Problem((rep(cost_per_km=1.0, cost_per_hour=36.0),), (Visit("a", 1),), line(2))
+    result = solve(problem, time_limit=1)
+    assert result.cost() == pytest.approx(2 + 36 * 200 / 3600)
+
+
+def test_parallel_restarts_return_the_best():
+    problem = Problem((rep(), rep("r2")), tuple(Visit(f"v{i}", i) for i in range(1, 6)), line(6))
+    result = solve(problem, time_limit=1, threads=2)
+    assert result.is_feasible()
+    assert result.stats.workers == 2
+    assert result.distance == pytest.approx(10_000)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Visit("v", 0, time_windows=((10, 5),)), "ends"),
+        (lambda: Visit("v", 0, time_windows=((0, 10), (5, 20))), "overlap"),
+        (lambda: Visit("v", 0, service=-1), "negative"),
+        (lambda: Visit("v", 0, locked_position=1), "locked_rep"),
+        (lambda: Rep("r", 0, 0, (100, 50)), "before it starts"),
+        (lambda: Rep("r", 0, 0, (0, 100), breaks=(Break((200, 300), 10),)), "outside the shift"),
+        (lambda: Problem((rep(),), (Visit("v", 9),), line(2)), "not in the travel matrix"),
+        (lambda: Problem((rep(), rep()), (), line(2)), "share the id"),
+        (lambda: Problem((rep(),), (Visit("v", 1, reps=frozenset({"ghost"})),), line(2)), "do not exist"),
+        (lambda: ExplicitTravel([[0, 1], [1]]), "square"),
+        (lambda: ExplicitTravel([[0, float("nan")], [1, 0]]), "finite"),
+    ],
+)
+def test_invalid_models_are_refused_with_a_sentence(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
