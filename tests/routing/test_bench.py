@@ -1,0 +1,59 @@
+"""The literature benchmark runs end to end (two instances, short limit)."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from routing.bench import DEFAULT_DATA, load_bks
+from routing.solomon import read_solomon
+
+pytestmark = pytest.mark.skipif(not DEFAULT_DATA.exists(), reason="../shared/data/vrptw is not next to the repo")
+
+
+def test_solomon_reader_matches_the_file():
+    problem = read_solomon(DEFAULT_DATA / "solomon" / "C101.txt")
+    assert (len(problem.reps), len(problem.visits)) == (25, 100)
+    assert problem.reps[0].capacity == 200 and problem.reps[0].shift == (0, 1236)
+    first = problem.visits[0]
+    assert (first.id, first.demand, first.service, first.time_windows) == ("1", 10, 90, ((912, 967),))
+    assert problem.travel.distance(0, 1) == pytest.approx(((45 - 40) ** 2 + (68 - 50) ** 2) ** 0.5)
+
+
+def test_bks_prefers_the_double_precision_distance_only_value():
+    bks = load_bks(DEFAULT_DATA)
+    assert bks["C101"] == (828.94, "distance-only double")
+    assert bks["C1_2_1"][1] == "distance-only DIMACS"
+
+
+def test_benchmark_runs_two_instances(tmp_path: Path):
+    output = tmp_path / "out.csv"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "routing.bench",
+            "solomon",
+            "--instances",
+            "C101,R101",
+            "--time-limit",
+            "2",
+            "--threads",
+            "1",
+            "--output",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    rows = list(csv.DictReader(output.open()))
+    assert [r["instance"] for r in rows] == ["C101", "R101"]
+    assert all(r["feasible"] == "True" for r in rows)
+    assert all(float(r["gap_pct"]) < 15 for r in rows)
+    assert "mean gap" in completed.stdout
