@@ -10,18 +10,24 @@ on its own::
 
 from routing.evaluate import RoutePlan, evaluate
 from routing.model import Break, Problem, Rep, Visit
+from routing.planning import Appointment, DayPlan, PlannedVisit, Progress, RecurringCustomer, plan_days, reoptimize
 from routing.result import BreakTaken, Result, Route, SolverStats, Stop, Unassigned, UnassignedReason
 from routing.solve import solve
 from routing.travel import ExplicitTravel, HaversineTravel, OsrmError, OsrmTravel, TravelMatrix
 
 __all__ = [
+    "Appointment",
     "Break",
     "BreakTaken",
+    "DayPlan",
     "ExplicitTravel",
     "HaversineTravel",
     "OsrmError",
     "OsrmTravel",
+    "PlannedVisit",
     "Problem",
+    "Progress",
+    "RecurringCustomer",
     "Rep",
     "Result",
     "Route",
@@ -33,5 +39,7 @@ __all__ = [
     "UnassignedReason",
     "Visit",
     "evaluate",
+    "plan_days",
+    "reoptimize",
     "solve",
 ]

@@ -1,0 +1,322 @@
+"""Multi-day planning and re-optimisation during the day.
+
+`plan_days` turns recurring customers (a visit frequency and a last visit),
+per-day rep shifts and fixed appointments into day routes. The whole horizon
+is one routing problem: each (rep, day) is a vehicle whose shift sits at
+`day * 86400 + shift`, and each due visit may happen on any of its allowed
+days (one time window per day). The solver thus picks the day and the route
+together, minimising total travel; visits that do not fit are left out, the
+least valuable first (penalties grow with customer value), and reported with
+a reason. The independent evaluator checks the whole horizon.
+
+`reoptimize` re-solves a partly executed day from each rep's current position
+and time, with the visits already done removed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from routing.model import Break, Problem, Rep, Visit, Window
+from routing.result import Result, Route, Unassigned
+from routing.solve import solve
+from routing.travel import TravelMatrix
+
+__all__ = ["Appointment", "DayPlan", "PlannedVisit", "Progress", "RecurringCustomer", "plan_days", "reoptimize"]
+
+DAY = 86_400.0
+# A due visit left out costs at least this much (metres of driving it is worth),
+# and up to ten times more for the most valuable customer.
+BASE_PENALTY = 100_000.0
+VEHICLE_SEPARATOR = "@"
+OCCURRENCE_SEPARATOR = "#"
+
+
+@dataclass(frozen=True)
+class RecurringCustomer:
+    """A customer to be seen every `frequency_days` days.
+
+    `last_visit_day` is relative to day 0 of the plan (-3 = three days before
+    it; None = never visited, so due now). `time_windows` are within a day, in
+    seconds; `value` (e.g. annual revenue) ranks who is kept when not all fit.
+    """
+
+    id: str
+    location: int
+    service: float
+    frequency_days: int
+    last_visit_day: int | None = None
+    time_windows: tuple[Window, ...] = ()
+    value: float = 0.0
+    reps: frozenset[str] | None = None
+    skills: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.frequency_days < 1:
+            raise ValueError(f"customer {self.id}: frequency_days must be at least 1")
+        if self.value < 0 or not math.isfinite(self.value):
+            raise ValueError(f"customer {self.id}: value must be a non-negative number")
+        if OCCURRENCE_SEPARATOR in self.id:
+            raise ValueError(f"customer {self.id}: ids may not contain {OCCURRENCE_SEPARATOR!r}")
+
+    def due_days(self, horizon: int) -> list[tuple[int, list[int]]]:
+        """(due day, allowed days) for each visit due inside the horizon.
+
+        A visit may be made up to a third of the frequency early, never after it
+        is due (the frequency is a maximum gap); an overdue or first visit may
+        be made in the first third of its frequency.
+        """
+        early = self.frequency_days // 3
+        last = -self.frequency_days if self.last_visit_day is None else self.last_visit_day
+        due = last + self.frequency_days
+        occurrences: list[tuple[int, list[int]]] = []
+        while due <= horizon - 1:
+            if due <= 0:
+                allowed = list(range(0, min(horizon - 1, early) + 1))
+            else:
+                allowed = list(range(max(0, due - early), due + 1))
+            occurrences.append((due, allowed))
+            due = max(due, 0) + self.frequency_days
+        return occurrences
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """A fixed visit: this rep, this day, inside this window."""
+
+    id: str
+    location: int
+    day: int
+    rep: str
+    window: Window
+    service: float = 0.0
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    customer: str
+    due_day: int
+    day: int
+    rep: str
+    start: float  # seconds from the start of that day
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    visits: tuple[PlannedVisit, ...]
+    routes: Mapping[tuple[str, int], Route]  # (rep, day) -> route, times relative to that day
+    unassigned: tuple[Unassigned, ...]
+    result: Result  # the whole horizon as solved and evaluated (absolute times)
+    occurrences: int = 0
+    due_customers: tuple[str, ...] = field(default=())
+
+    @property
+    def distance(self) -> float:
+        return self.result.distance
+
+    def is_feasible(self) -> bool:
+        """Every constraint held (fixed appointments included); due visits left out are in `unassigned`."""
+        return not self.result.violations and not self.result.required_missing
+
+
+def _vehicle(rep_id: str, day: int) -> str:
+    return f"{rep_id}{VEHICLE_SEPARATOR}{day}"
+
+
+def _shift_rep(rep: Rep, day: int) -> Rep:
+    offset = day * DAY
+    return replace(
+        rep,
+        id=_vehicle(rep.id, day),
+        shift=(rep.shift[0] + offset, rep.shift[1] + offset),
+        breaks=tuple(Break((b.window[0] + offset, b.window[1] + offset), b.duration) for b in rep.breaks),
+    )
+
+
+def plan_days(
+    customers: Sequence[RecurringCustomer],
+    shifts: Mapping[int, Sequence[Rep]],
+    travel: TravelMatrix,
+    *,
+    appointments: Sequence[Appointment] = (),
+    time_limit: float = 60.0,
+    threads: int = 1,
+    seed: int = 0,
+) -> DayPlan:
+    """Choose the day of each due visit and route every day.
+
+    `shifts[d]` lists the reps working on day d (0 = the first day of the
+    plan), each with that day's shift in seconds from midnight.
+    """
+    if not shifts:
+        raise ValueError("plan_days needs at least one day with a rep working")
+    horizon = max(shifts) + 1
+    if min(shifts) < 0:
+        raise ValueError("days are numbered from 0")
+    vehicles: list[Rep] = []
+    working: dict[int, set[str]] = {}
+    for day in sorted(shifts):
+        for rep in shifts[day]:
+            if VEHICLE_SEPARATOR in rep.id:
+                raise ValueError(f"rep {rep.id}: ids may not contain {VEHICLE_SEPARATOR!r}")
+            vehicles.append(_shift_rep(rep, day))
+            working.setdefault(day, set()).add(rep.id)
+    top_value = max((c.value for c in customers), default=0.0) or 1.0
+    visits: list[Visit] = []
+    due_customers: list[str] = []
+    for customer in customers:
+        occurrences = customer.due_days(horizon)
+        if occurrences:
+            due_customers.append(customer.id)
+        for due_day, allowed_days in occurrences:
+            days = [d for d in allowed_days if d in working]
+            day_windows = customer.time_windows or ((0.0, DAY - 1),)
+            allowed_vehicles = frozenset(
+                _vehicle(rep_id, d)
+                for d in days
+                for rep_id in working[d]
+                if customer.reps is None or rep_id in customer.reps
+            )
+            # Overdue visits weigh more: the longer the gap, the worse.
+            overdue = 1.0 + max(0, -due_day) / customer.frequency_days
+            visits.append(
+                Visit(
+                    id=f"{customer.id}{OCCURRENCE_SEPARATOR}{due_day}",
+                    location=customer.location,
+                    service=customer.service,
+                    time_windows=tuple((d * DAY + a, d * DAY + b) for d in days for a, b in day_windows),
+                    required=False,
+                    penalty=BASE_PENALTY * (1 + 9 * customer.value / top_value) * overdue,
+                    skills=customer.skills,
+                    reps=allowed_vehicles,
+                    value=customer.value,
+                )
+                if days
+                else Visit(
+                    id=f"{customer.id}{OCCURRENCE_SEPARATOR}{due_day}",
+                    location=customer.location,
+                    service=customer.service,
+                    required=False,
+                    penalty=BASE_PENALTY,
+                    reps=frozenset(),
+                    value=customer.value,
+                )
+            )
+    for appointment in appointments:
+        if appointment.day not in working or appointment.rep not in working[appointment.day]:
+            raise ValueError(
+                f"appointment {appointment.id}: rep {appointment.rep} does not work on day {appointment.day}"
+            )
+        offset = appointment.day * DAY
+        visits.append(
+            Visit(
+                id=appointment.id,
+                location=appointment.location,
+                service=appointment.service,
+                time_windows=((appointment.window[0] + offset, appointment.window[1] + offset),),
+                locked_rep=_vehicle(appointment.rep, appointment.day),
+                reps=frozenset({_vehicle(appointment.rep, appointment.day)}),
+            )
+        )
+    problem = Problem(tuple(vehicles), tuple(visits), travel, name=f"{horizon}-day plan")
+    result = solve(problem, time_limit=time_limit, threads=threads, seed=seed)
+    return _split_by_day(result, problem, len(visits), tuple(due_customers))
+
+
+def _split_by_day(result: Result, problem: Problem, occurrences: int, due: tuple[str, ...]) -> DayPlan:
+    planned: list[PlannedVisit] = []
+    routes: dict[tuple[str, int], Route] = {}
+    for route in result.routes:
+        rep_id, _, day_text = route.rep.rpartition(VEHICLE_SEPARATOR)
+        day = int(day_text)
+        offset = day * DAY
+        local = replace(
+            route,
+            rep=rep_id,
+            start_time=route.start_time - offset,
+            end_time=route.end_time - offset,
+            stops=tuple(
+                replace(s, arrival=s.arrival - offset, start=s.start - offset, departure=s.departure - offset)
+                for s in route.stops
+            ),
+            breaks=tuple(replace(b, start=b.start - offset) for b in route.breaks),
+        )
+        routes[(rep_id, day)] = local
+        for stop in local.stops:
+            customer, separator, due_text = stop.visit.rpartition(OCCURRENCE_SEPARATOR)
+            if separator:
+                planned.append(PlannedVisit(customer, int(due_text), day, rep_id, stop.start))
+    return DayPlan(
+        visits=tuple(planned),
+        routes=routes,
+        unassigned=result.unassigned,
+        result=result,
+        occurrences=occurrences,
+        due_customers=due,
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a rep stands now: visits done (in order), current location and time."""
+
+    rep: str
+    done: tuple[str, ...]
+    position: int
+    now: float
+
+
+def reoptimize(
+    problem: Problem, progress: Sequence[Progress], *, time_limit: float = 5.0, threads: int = 1, seed: int = 0
+) -> Result:
+    """Re-plan the rest of a day: done visits are fixed (removed), each rep with
+    progress starts from where they are, when they are, with what is left of
+    their capacity, stops and breaks."""
+    by_rep = {p.rep: p for p in progress}
+    unknown = sorted(set(by_rep) - problem.rep_index.keys())
+    if unknown:
+        raise ValueError(f"progress for unknown reps {unknown}")
+    done = {visit for p in progress for visit in p.done}
+    missing = sorted(done - problem.visit_index.keys())
+    if missing:
+        raise ValueError(f"visits reported done do not exist: {missing}")
+    demand_done: dict[str, float] = {}
+    for p in progress:
+        demand_done[p.rep] = sum(problem.visits[problem.visit_index[v]].demand for v in p.done)
+    reps: list[Rep] = []
+    for rep in problem.reps:
+        state = by_rep.get(rep.id)
+        if state is None:
+            reps.append(rep)
+            continue
+        now = max(state.now, rep.shift[0])
+        if now > rep.shift[1]:
+            raise ValueError(f"rep {rep.id}: now ({state.now}) is after the shift ends ({rep.shift[1]})")
+        breaks = tuple(
+            Break((max(b.window[0], now), b.window[1]), b.duration) for b in rep.breaks if b.window[1] >= now
+        )  # a break whose window has passed was taken (or skipped) already
+        reps.append(
+            replace(
+                rep,
+                start=state.position,
+                shift=(now, rep.shift[1]),
+                breaks=breaks,
+                capacity=None if rep.capacity is None else max(0.0, rep.capacity - demand_done[rep.id]),
+                max_stops=None if rep.max_stops is None else max(0, rep.max_stops - len(state.done)),
+                max_route_duration=None
+                if rep.max_route_duration is None
+                else max(1.0, rep.max_route_duration - (now - rep.shift[0])),
+            )
+        )
+    visits: list[Visit] = []
+    for visit in problem.visits:
+        if visit.id in done:
+            continue
+        if visit.locked_rep in by_rep and visit.locked_position is not None:
+            shifted = visit.locked_position - len(by_rep[visit.locked_rep].done)
+            visit = replace(visit, locked_position=shifted if shifted >= 0 else None)
+        visits.append(visit)
+    remaining = Problem(tuple(reps), tuple(visits), problem.travel, name=f"{problem.name} (re-optimised)")
+    return solve(remaining, time_limit=time_limit, threads=threads, seed=seed)
