@@ -34,6 +34,8 @@ import psycopg
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
+from server.db import database_url, libpq_url
+
 RESULTS = Path(__file__).parent / "results"
 BENCH_DB = "fieldforce_bench"
 SLUG = "bench"
@@ -59,25 +61,10 @@ class ScenarioResult:
     cpu_steal_pct: float
 
 
-def base_url() -> str:
-    from server.config import get_settings
-
-    settings = get_settings()
-    if settings.database_url:
-        return settings.resolved_database_url()
-    from server import localdb
-
-    return localdb.start().url()
-
-
-def libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def prepare_database(customers: int, reps: int, rebuild: bool) -> str:
-    base = make_url(base_url())
+    base = make_url(database_url())
     url = base.set(database=BENCH_DB).render_as_string(hide_password=False)
-    admin = libpq(base.set(database="postgres").render_as_string(hide_password=False))
+    admin = libpq_url(base.set(database="postgres").render_as_string(hide_password=False))
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone()
         if exists and not rebuild:

@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from routing._ortools import SearchConfig
@@ -96,40 +96,44 @@ def run_ortools(problem: Problem, time_limit: float, threads: int, configs: list
 
 def run_pyvrp(problem: Problem, time_limit: float) -> Row:
     """PyVRP on the same instance; its routes are re-checked by our evaluator."""
+    import numpy as np
     import pyvrp
     from pyvrp.stop import MaxRuntime
 
     scale = 1000
     depot_location = problem.reps[0].start
+    rep = problem.reps[0]
+    nodes = 1 + len(problem.visits)
     data = pyvrp.ProblemData(
+        locations=[pyvrp.Location(x=0, y=0) for _ in range(nodes)],
         clients=[
             pyvrp.Client(
-                x=0,
-                y=0,
+                location=i + 1,
                 delivery=[round(v.demand)],
                 service_duration=round(v.service * scale),
                 tw_early=round(v.time_windows[0][0] * scale),
                 tw_late=round(v.time_windows[0][1] * scale),
             )
-            for v in problem.visits
+            for i, v in enumerate(problem.visits)
         ],
-        depots=[pyvrp.Depot(x=0, y=0)],
+        depots=[pyvrp.Depot(location=0)],
         vehicle_types=[
             pyvrp.VehicleType(
                 num_available=len(problem.reps),
-                capacity=[round(problem.reps[0].capacity or 0)],
-                tw_early=round(problem.reps[0].shift[0] * scale),
-                tw_late=round(problem.reps[0].shift[1] * scale),
+                capacity=[round(rep.capacity or 0)],
+                tw_early=round(rep.shift[0] * scale),
+                tw_late=round(rep.shift[1] * scale),
             )
         ],
-        distance_matrices=[_int_matrix(problem, depot_location, scale, math.floor)],
-        duration_matrices=[_int_matrix(problem, depot_location, scale, math.ceil)],
+        distance_matrices=[np.array(_int_matrix(problem, depot_location, scale, round), dtype=np.int64)],
+        # durations rounded up: a schedule PyVRP accepts stays feasible in exact arithmetic
+        duration_matrices=[np.array(_int_matrix(problem, depot_location, scale, math.ceil), dtype=np.int64)],
     )
     began = time.perf_counter()
     result = pyvrp.solve(data, stop=MaxRuntime(time_limit), display=False)
     seconds = time.perf_counter() - began
     plans = [
-        RoutePlan(problem.reps[k].id, tuple(problem.visits[i - 1].id for i in route.visits()))
+        RoutePlan(problem.reps[k].id, tuple(problem.visits[a.idx].id for a in route if a.is_client))
         for k, route in enumerate(result.best.routes())
     ]
     return _checked(problem, "pyvrp", plans, seconds)
@@ -169,7 +173,7 @@ def run_vroom(problem: Problem, time_limit: float) -> Row:
             )
         )
     began = time.perf_counter()
-    solution = solver.solve(exploration_level=5, nb_threads=2)
+    solution = solver.solve(exploration_level=5, nb_threads=2, timeout=timedelta(seconds=time_limit))
     seconds = time.perf_counter() - began
     routes = solution.routes
     plans = []
@@ -179,7 +183,6 @@ def run_vroom(problem: Problem, time_limit: float) -> Row:
                 problem.reps[int(vehicle_id) - 1].id, tuple(problem.visits[int(job) - 1].id for job in group["id"])
             )
         )
-    del time_limit  # VROOM takes an exploration level, not a time limit
     return _checked(problem, "vroom", plans, seconds)
 
 

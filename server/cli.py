@@ -40,11 +40,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def database_url() -> str:
     """DATABASE_URL, or the local cluster's after making sure it runs."""
-    settings = get_settings()
-    if settings.database_url:
-        return settings.resolved_database_url()
+    from server.db import database_url as resolve
+
     try:
-        return localdb.start().url()
+        return resolve()
     except localdb.LocalClusterError as exc:
         raise _fail(str(exc)) from exc
 

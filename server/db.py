@@ -10,10 +10,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.config import Settings, get_settings
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """DATABASE_URL, or the project-local cluster's (started if it is not running)."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return settings.resolved_database_url()
+    from server import localdb
+
+    return localdb.start().url()
+
+
+def libpq_url(sqlalchemy_url: str) -> str:
+    """The same URL for libpq / psycopg directly (no SQLAlchemy driver suffix)."""
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def make_engine(settings: Settings | None = None, url: str | None = None) -> Engine:

@@ -9,27 +9,14 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine, make_url
 
-from server.config import get_settings
-
-
-def base_database_url() -> str:
-    """DATABASE_URL when set, else the project-local cluster (started if needed)."""
-    settings = get_settings()
-    if settings.database_url:
-        return settings.resolved_database_url()
-    from server import localdb
-
-    return localdb.start().url()
-
-
-def libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+from server.db import database_url as database_url_of_server
+from server.db import libpq_url
 
 
 def create_fresh_database(name: str) -> str:
     """Drop and create database `name` on the same server; returns its URL."""
-    base = make_url(base_database_url())
-    admin_url = libpq(base.set(database="postgres").render_as_string(hide_password=False))
+    base = make_url(database_url_of_server())
+    admin_url = libpq_url(base.set(database="postgres").render_as_string(hide_password=False))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

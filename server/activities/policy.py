@@ -18,11 +18,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from server.access.actor import Actor
 from server.api.resource import Policy, WriteContext
-from server.api.schemas import normalise_phone
 from server.customers.policy import check_user_ref
 from server.customers.repository import visible_customer_ids
 from server.errors import Forbidden, InvalidInput
-from server.models import Customer, Note, Organization, Task, Visit
+from server.models import Customer, Note, Task, Visit
 from server.models.base import TenantMixin
 from server.users.policy import forbid_fields
 from shared.enums import TaskStatus, VisitStatus
@@ -198,19 +197,10 @@ def after_visit_write(ctx: WriteContext, visit: Visit, relations: dict[str, Any]
         customer.last_visit_at = when
 
 
-def normalise_contact_phone(ctx: WriteContext, values: dict[str, Any]) -> None:
-    if "phone" in values:
-        org = ctx.session.get(Organization, ctx.actor.org_id)
-        values["phone"] = normalise_phone(values["phone"], org.default_country if org else "US")
-    if values.get("email"):
-        values["email"] = values["email"].strip().lower()
-
-
 __all__ = [
     "CustomerChildPolicy",
     "NotePolicy",
     "PersonalRecordPolicy",
     "TaskPolicy",
     "after_visit_write",
-    "normalise_contact_phone",
 ]

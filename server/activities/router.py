@@ -13,7 +13,6 @@ from server.activities.policy import (
     PersonalRecordPolicy,
     TaskPolicy,
     after_visit_write,
-    normalise_contact_phone,
 )
 from server.activities.schemas import (
     ByCustomerQuery,
@@ -42,6 +41,7 @@ from server.activities.schemas import (
 )
 from server.api.resource import ResourceSpec
 from server.api.router_factory import crud_router
+from server.customers.policy import normalise_contact_details
 from server.models import Contact, Note, Opportunity, Order, Task, Visit
 
 contact_resource: ResourceSpec[Contact] = ResourceSpec(
@@ -54,7 +54,7 @@ contact_resource: ResourceSpec[Contact] = ResourceSpec(
     policy=CustomerChildPolicy(Contact.customer_id, rep_writes=True, rep_deletes=True, not_null={"name"}),
     list_query=ByCustomerQuery,
     equality_filters={"customer_id": Contact.customer_id},
-    convert_values=normalise_contact_phone,
+    convert_values=normalise_contact_details,
 )
 
 

@@ -99,12 +99,17 @@ class CustomerPolicy(Policy[Customer]):
             check_user_ref(ctx, values.get("owner_id"), "owner_id")
 
 
-def convert_customer_values(ctx: WriteContext, values: dict[str, Any]) -> None:
+def normalise_contact_details(ctx: WriteContext, values: dict[str, Any]) -> None:
+    """Phone to E.164 (the organisation's country for local numbers), email lowercased."""
     if "phone" in values:
         org = ctx.session.get(Organization, ctx.actor.org_id)
         values["phone"] = normalise_phone(values["phone"], org.default_country if org else "US")
     if values.get("email"):
         values["email"] = values["email"].strip().lower()
+
+
+def convert_customer_values(ctx: WriteContext, values: dict[str, Any]) -> None:
+    normalise_contact_details(ctx, values)
     location = values.get("location")
     if location is not None and "territory_id" not in values:
         # The territory follows from where the customer is.

@@ -12,17 +12,12 @@ from functools import lru_cache
 from typing import Any
 
 from procrastinate import App, Blueprint, PsycopgConnector
-from sqlalchemy import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.config import Settings, get_settings
-from server.db import make_engine, make_session_factory, transaction
+from server.db import libpq_url, make_engine, make_session_factory, transaction
 
 blueprint = Blueprint()
-
-
-def libpq_url(sqlalchemy_url: str) -> str:
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def make_job_app(settings: Settings | None = None, url: str | None = None) -> App:
