@@ -5,7 +5,10 @@ millimetres (`SCALE`). Travel times are rounded *up*, so a schedule OR-Tools
 accepts stays feasible under the evaluator's exact arithmetic; distances are
 rounded to the nearest unit (they only steer the objective).
 
-Node layout: visits 0..V-1, then one node per distinct location where a
+Node layout: one node per (visit, time window) — a visit with several windows
+gets a copy per window, and a disjunction performs at most one copy (removing
+the gaps from a cumul domain instead makes OR-Tools store the domain as a
+bitset: gigabytes for a week in milliseconds) — then one node per distinct location where a
 rep's day starts or ends (vehicles share them, as OR-Tools intends: separate
 copies of the depot per vehicle measurably weaken the local search), then one
 virtual node that ends open routes and that every location reaches at no cost.
@@ -13,7 +16,6 @@ virtual node that ends open routes and that every location reaches at no cost.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -69,9 +71,16 @@ class _Model:
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
         visits, reps = problem.visits, problem.reps
-        self.visit_count = len(visits)
-        self.node_location: list[int | None] = [v.location for v in visits]
-        self.node_service: list[float] = [v.service for v in visits]
+        # node -> (visit index, its time window or None)
+        self.node_visit: list[int] = []
+        self.node_window: list[tuple[float, float] | None] = []
+        for index, visit in enumerate(visits):
+            for window in visit.time_windows or (None,):
+                self.node_visit.append(index)
+                self.node_window.append(window)
+        self.visit_count = len(self.node_visit)  # visit nodes, copies included
+        self.node_location: list[int | None] = [visits[v].location for v in self.node_visit]
+        self.node_service: list[float] = [visits[v].service for v in self.node_visit]
         depot_nodes: dict[int | None, int] = {}
 
         def depot(location: int | None) -> int:
@@ -147,15 +156,10 @@ class _Model:
         self.horizon = horizon
         self.routing.AddDimension(self.time_callback, horizon, horizon, False, "time")
         self.time = self.routing.GetDimensionOrDie("time")
-        for node, visit in enumerate(problem.visits):
-            index = self.manager.NodeToIndex(node)
-            if not visit.time_windows:
-                continue
-            cumul = self.time.CumulVar(index)
-            first, last = visit.time_windows[0], visit.time_windows[-1]
-            cumul.SetRange(math.ceil(first[0] * SCALE), math.floor(last[1] * SCALE))
-            for previous, current in itertools.pairwise(visit.time_windows):
-                cumul.RemoveInterval(math.floor(previous[1] * SCALE) + 1, math.ceil(current[0] * SCALE) - 1)
+        for node, window in enumerate(self.node_window):
+            if window is not None:
+                cumul = self.time.CumulVar(self.manager.NodeToIndex(node))
+                cumul.SetRange(math.ceil(window[0] * SCALE), math.floor(window[1] * SCALE))
         node_visit_transits = [0] * self.routing.Size()
         for index in range(self.routing.Size()):
             node = self.manager.IndexToNode(index)
@@ -193,7 +197,7 @@ class _Model:
             self.load = None
             return
         demands = [
-            math.ceil(problem.visits[node].demand * SCALE) if node < self.visit_count else 0
+            math.ceil(problem.visits[self.node_visit[node]].demand * SCALE) if node < self.visit_count else 0
             for node in range(self.node_count)
         ]
         callback = self.routing.RegisterUnaryTransitVector(demands)
@@ -214,7 +218,7 @@ class _Model:
             return
         ones = [1 if node < self.visit_count else 0 for node in range(self.node_count)]
         callback = self.routing.RegisterUnaryTransitVector(ones)
-        limits = [r.max_stops if r.max_stops is not None else self.visit_count for r in problem.reps]
+        limits = [r.max_stops if r.max_stops is not None else len(problem.visits) for r in problem.reps]
         self.routing.AddDimensionWithVehicleCapacity(callback, 0, limits, True, "stops")
         self.stops = self.routing.GetDimensionOrDie("stops")
 
@@ -239,22 +243,27 @@ class _Model:
     def _visit_rules(self) -> None:
         problem = self.problem
         all_vehicles = list(range(len(problem.reps)))
-        for node, visit in enumerate(problem.visits):
-            index = self.manager.NodeToIndex(node)
+        copies: dict[int, list[int]] = {}
+        for node, visit_index in enumerate(self.node_visit):
+            copies.setdefault(visit_index, []).append(self.manager.NodeToIndex(node))
+        for visit_index, indices in copies.items():
+            visit = problem.visits[visit_index]
             allowed = problem.allowed_reps(visit)
             penalty = REQUIRED_PENALTY if visit.required else max(0, round(visit.penalty * self.penalty_scale))
-            self.routing.AddDisjunction([index], penalty)
-            if not allowed:
-                self.routing.ActiveVar(index).SetValue(0)
-                continue
-            if allowed != all_vehicles:
-                # SetAllowedVehiclesForIndex takes an absl::Span that this build's Python
-                # wrapper cannot pass; constraining the vehicle variable is equivalent
-                # (-1 = unperformed, which the disjunction allows).
-                self.routing.VehicleVar(index).SetValues([-1, *allowed])
-            if visit.locked_position is not None and self.stops is not None:
-                # stops cumul at a node = number of visits before it
-                self.stops.CumulVar(index).SetValue(visit.locked_position)
+            # At most one copy (one time window) is performed; none costs the penalty.
+            self.routing.AddDisjunction(indices, penalty, 1)
+            for index in indices:
+                if not allowed:
+                    self.routing.ActiveVar(index).SetValue(0)
+                    continue
+                if allowed != all_vehicles:
+                    # SetAllowedVehiclesForIndex takes an absl::Span that this build's Python
+                    # wrapper cannot pass; constraining the vehicle variable is equivalent
+                    # (-1 = unperformed, which the disjunction allows).
+                    self.routing.VehicleVar(index).SetValues([-1, *allowed])
+                if visit.locked_position is not None and self.stops is not None:
+                    # stops cumul at a node = number of visits before it
+                    self.stops.CumulVar(index).SetValue(visit.locked_position)
 
     # ---- solving --------------------------------------------------------------------------
 
@@ -298,7 +307,7 @@ class _Model:
             index = solution.Value(self.routing.NextVar(index))
             while not self.routing.IsEnd(index):
                 node = self.manager.IndexToNode(index)
-                visits.append(self.problem.visits[node].id)
+                visits.append(self.problem.visits[self.node_visit[node]].id)
                 starts.append(solution.Value(self.time.CumulVar(index)) / SCALE)
                 index = solution.Value(self.routing.NextVar(index))
             end_time = solution.Value(self.time.CumulVar(index)) / SCALE

@@ -165,8 +165,8 @@ def run_vroom(problem: Problem, time_limit: float) -> Row:
             vroom.Job(
                 index,
                 location=index,
-                delivery=[round(visit.demand)],
-                service=round(visit.service * scale),
+                delivery=vroom.Amount([round(visit.demand)]),
+                default_service=round(visit.service * scale),
                 time_windows=[
                     vroom.TimeWindow(round(visit.time_windows[0][0] * scale), round(visit.time_windows[0][1] * scale))
                 ],

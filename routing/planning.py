@@ -16,12 +16,14 @@ and time, with the visits already done removed.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from routing.evaluate import RoutePlan
 from routing.model import Break, Problem, Rep, Visit, Window
 from routing.result import Result, Route, Unassigned
-from routing.solve import solve
+from routing.solve import evaluate_plans, solve
 from routing.travel import TravelMatrix
 
 __all__ = ["Appointment", "DayPlan", "PlannedVisit", "Progress", "RecurringCustomer", "plan_days", "reoptimize"]
@@ -221,8 +223,108 @@ def plan_days(
             )
         )
     problem = Problem(tuple(vehicles), tuple(visits), travel, name=f"{horizon}-day plan")
-    result = solve(problem, time_limit=time_limit, threads=threads, seed=seed)
+    if len(visits) * len(vehicles) <= JOINT_PLAN_PAIRS:
+        result = solve(problem, time_limit=time_limit, threads=threads, seed=seed)
+    else:
+        result = _solve_day_by_day(problem, horizon, time_limit=time_limit, threads=threads, seed=seed)
     return _split_by_day(result, problem, len(visits), tuple(due_customers))
+
+
+# Up to this many (visit, rep-day) pairs the whole horizon is one problem, so the
+# solver chooses days and routes together. Beyond it (a week for 20 reps and
+# 1,500 customers: ~700 visits x 100 rep-days) the joint search overran its
+# time limit by minutes and took gigabytes, so days are chosen first.
+JOINT_PLAN_PAIRS = 20_000
+
+
+def _day_of(vehicle_id: str) -> int:
+    return int(vehicle_id.rpartition(VEHICLE_SEPARATOR)[2])
+
+
+def _solve_day_by_day(problem: Problem, horizon: int, *, time_limit: float, threads: int, seed: int) -> Result:
+    """Two phases: give each visit one of its allowed days, then route each day.
+
+    Days are chosen greedily, most constrained visits first (fewest allowed
+    days), then most valuable: each goes to the allowed day where its allowed
+    reps have the least work booked, with a preference for days that already
+    take visits nearby (so a day's visits cluster and routes stay short).
+    The evaluator then checks the stitched horizon as one problem.
+    """
+    travel = problem.travel
+    days_of_visit: dict[str, list[int]] = {}
+    for visit in problem.visits:
+        days_of_visit[visit.id] = sorted({_day_of(v) for v in (visit.reps or ())})
+    capacity: dict[int, float] = {}
+    for rep in problem.reps:
+        capacity[_day_of(rep.id)] = capacity.get(_day_of(rep.id), 0.0) + (rep.shift[1] - rep.shift[0])
+    booked: dict[int, float] = dict.fromkeys(capacity, 0.0)
+    placed: dict[int, list[int]] = {day: [] for day in capacity}
+    chosen: dict[str, int] = {}
+    order = sorted(problem.visits, key=lambda v: (len(days_of_visit[v.id]) or 99, -v.value, v.id))
+    for visit in order:
+        options = days_of_visit[visit.id]
+        if not options:
+            continue
+
+        def score(day: int, visit: Visit = visit) -> float:
+            load = booked[day] / capacity[day]
+            nearby = [travel.duration(visit.location, other) for other in placed[day][-200:]]
+            closeness = min(nearby, default=1800.0) / 1800.0  # half an hour away counts as "far"
+            return load + 0.5 * closeness
+
+        day = min(options, key=lambda d: (score(d), d))
+        chosen[visit.id] = day
+        booked[day] += visit.service + 600  # service plus a typical leg
+        placed[day].append(visit.location)
+    per_day_limit = max(1.0, time_limit / max(1, len(capacity)))
+    stitched_plans = []
+    for day in sorted(capacity):
+        reps = tuple(r for r in problem.reps if _day_of(r.id) == day)
+        today = (day * DAY, (day + 1) * DAY)
+        visits = tuple(
+            replace(
+                v,
+                reps=frozenset(r for r in (v.reps or ()) if _day_of(r) == day),
+                time_windows=tuple(w for w in v.time_windows if today[0] <= w[0] < today[1]),
+            )
+            for v in problem.visits
+            if chosen.get(v.id) == day
+        )
+        if not visits:
+            continue
+        day_result = solve(
+            Problem(reps, visits, travel, name=f"day {day}"), time_limit=per_day_limit, threads=threads, seed=seed
+        )
+        stitched_plans += [
+            RoutePlan(
+                route.rep,
+                tuple(s.visit for s in route.stops),
+                depart_at=route.start_time,
+                break_legs=_break_legs(route),
+            )
+            for route in day_result.routes
+        ]
+    return evaluate_plans(problem, stitched_plans, None, time.perf_counter())
+
+
+def _break_legs(route: Route) -> tuple[int, ...]:
+    """In which leg each break of an evaluated route was taken (see RoutePlan.break_legs)."""
+    legs = []
+    for taken in route.breaks:
+        if taken.start + taken.duration <= route.start_time + 1e-6:
+            legs.append(-1)
+            continue
+        leg = len(route.stops) + 1  # after the day, unless it falls in a leg
+        for position, stop in enumerate(route.stops):
+            previous_departure = route.stops[position - 1].departure if position else route.start_time
+            if previous_departure - 1e-6 <= taken.start and taken.start + taken.duration <= stop.start + 1e-6:
+                leg = position
+                break
+        else:
+            if route.stops and route.stops[-1].departure - 1e-6 <= taken.start < route.end_time:
+                leg = len(route.stops)
+        legs.append(leg)
+    return tuple(legs)
 
 
 def _split_by_day(result: Result, problem: Problem, occurrences: int, due: tuple[str, ...]) -> DayPlan:

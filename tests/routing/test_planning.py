@@ -11,6 +11,17 @@ from tests.routing.test_solve import line
 SHIFT = (8 * 3600.0, 17 * 3600.0)
 
 
+@pytest.fixture(autouse=True, params=["joint", "day-by-day"])
+def planning_mode(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """Every planning test runs both ways: the whole horizon as one problem
+    (small plans) and days chosen first, then routed (large plans)."""
+    import routing.planning
+
+    if request.param == "day-by-day":
+        monkeypatch.setattr(routing.planning, "JOINT_PLAN_PAIRS", 0)
+    return request.param
+
+
 def week(days: int = 3, reps: tuple[str, ...] = ("alice",), **kwargs) -> dict[int, list[Rep]]:  # type: ignore[no-untyped-def]
     return {d: [Rep(r, 0, 0, SHIFT, **kwargs) for r in reps] for d in range(days)}
 

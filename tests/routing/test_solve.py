@@ -167,3 +167,11 @@ def test_parallel_restarts_return_the_best():
 def test_invalid_models_are_refused_with_a_sentence(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_a_visit_with_two_windows_uses_the_one_it_can_reach():
+    """The morning window closes before anyone can arrive (300 s away); the afternoon one is used."""
+    visits = (Visit("v", 3, service=60, time_windows=((0, 100), (5000, 6000))),)
+    result = solve(Problem((rep(),), visits, line(4)), time_limit=1)
+    assert result.is_feasible(), result.summary()
+    assert 5000 <= result.routes[0].stops[0].start <= 6000
