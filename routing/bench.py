@@ -133,7 +133,7 @@ def run_pyvrp(problem: Problem, time_limit: float) -> Row:
     result = pyvrp.solve(data, stop=MaxRuntime(time_limit), display=False)
     seconds = time.perf_counter() - began
     plans = [
-        RoutePlan(problem.reps[k].id, tuple(problem.visits[a.idx].id for a in route if a.is_client))
+        RoutePlan(problem.reps[k].id, tuple(problem.visits[a.idx].id for a in route if a.is_client()))
         for k, route in enumerate(result.best.routes())
     ]
     return _checked(problem, "pyvrp", plans, seconds)

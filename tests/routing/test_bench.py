@@ -57,3 +57,14 @@ def test_benchmark_runs_two_instances(tmp_path: Path):
     assert all(r["feasible"] == "True" for r in rows)
     assert all(float(r["gap_pct"]) < 15 for r in rows)
     assert "mean gap" in completed.stdout
+
+
+@pytest.mark.parametrize("solver", ["pyvrp", "vroom"])
+def test_comparison_solvers_are_rechecked_by_our_evaluator(solver):
+    """The adapters hand PyVRP and VROOM the same instance and read their routes back correctly."""
+    from routing.bench import run_pyvrp, run_vroom
+
+    problem = read_solomon(DEFAULT_DATA / "solomon" / "C101.txt")
+    row = (run_pyvrp if solver == "pyvrp" else run_vroom)(problem, 1.0)
+    assert row.feasible
+    assert row.distance == pytest.approx(828.94, rel=0.02)
