@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -173,6 +172,3 @@ def explain_unassigned(problem: Problem, visit: Visit) -> Unassigned:
             )
     return Unassigned(visit.id, UnassignedReason.no_room, "possible alone, but the routes are full")
 
-
-def default_threads() -> int:
-    return max(1, min(len(DEFAULT_CONFIGS), os.cpu_count() or 1))

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -84,14 +85,10 @@ class ResourceSpec(Generic[ModelT]):
 
     # ---- reading -----------------------------------------------------------
 
-    @property
+    @cached_property
     def _read_fields(self) -> list[str]:
         """Fields of the read schema that the model has (others come from `enrich`)."""
-        cached: list[str] | None = self.__dict__.get("_read_fields_cache")
-        if cached is None:
-            cached = [name for name in self.read_schema.model_fields if hasattr(self.model, name)]
-            self.__dict__["_read_fields_cache"] = cached
-        return cached
+        return [name for name in self.read_schema.model_fields if hasattr(self.model, name)]
 
     def to_dict(self, obj: ModelT) -> dict[str, Any]:
         out: dict[str, Any] = {}
