@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         "--config",
         action="append",
         default=[],
-        help="search config FIRST_SOLUTION/METAHEURISTIC[/ils] (repeatable; default: built-in set)",
+        help="search config FIRST_SOLUTION/METAHEURISTIC[/ils][/lambda=X] (repeatable; default: built-in set)",
     )
     parser.add_argument("--output", type=Path, help="CSV path (default bench/results/solomon-<time>.csv)")
     args = parser.parse_args(argv)
@@ -304,8 +304,12 @@ def _summarise(rows: list[Row]) -> None:
 def _parse_config(text: str) -> SearchConfig:
     parts = text.split("/")
     if len(parts) < 2:
-        raise SystemExit(f"--config {text!r}: use FIRST_SOLUTION/METAHEURISTIC[/ils]")
-    return SearchConfig(parts[0], parts[1], iterated_local_search=len(parts) > 2 and parts[2] == "ils")
+        raise SystemExit(f"--config {text!r}: use FIRST_SOLUTION/METAHEURISTIC[/ils][/lambda=0.1]")
+    options = parts[2:]
+    lambdas = [float(o.split("=", 1)[1]) for o in options if o.startswith("lambda=")]
+    return SearchConfig(
+        parts[0], parts[1], iterated_local_search="ils" in options, guided_lambda=lambdas[0] if lambdas else 0.1
+    )
 
 
 if __name__ == "__main__":
