@@ -174,4 +174,3 @@ def explain_unassigned(problem: Problem, visit: Visit) -> Unassigned:
                 f"penalty {visit.penalty:g} is below the cheapest detour {detour:.0f}",
             )
     return Unassigned(visit.id, UnassignedReason.no_room, "possible alone, but the routes are full")
-
