@@ -28,7 +28,7 @@ from routing._ortools import SearchConfig
 from routing.evaluate import RoutePlan, evaluate
 from routing.model import Problem
 from routing.solomon import read_solomon
-from routing.solve import DEFAULT_CONFIGS, solve
+from routing.solve import solve
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "vrptw"
@@ -314,6 +314,3 @@ def _parse_config(text: str) -> SearchConfig:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-__all__ = ["DEFAULT_CONFIGS", "main"]

@@ -226,7 +226,7 @@ def plan_days(
     if len(visits) * len(vehicles) <= JOINT_PLAN_PAIRS:
         result = solve(problem, time_limit=time_limit, threads=threads, seed=seed)
     else:
-        result = _solve_day_by_day(problem, horizon, time_limit=time_limit, threads=threads, seed=seed)
+        result = _solve_day_by_day(problem, time_limit=time_limit, threads=threads, seed=seed)
     return _split_by_day(result, problem, len(visits), tuple(due_customers))
 
 
@@ -241,7 +241,7 @@ def _day_of(vehicle_id: str) -> int:
     return int(vehicle_id.rpartition(VEHICLE_SEPARATOR)[2])
 
 
-def _solve_day_by_day(problem: Problem, horizon: int, *, time_limit: float, threads: int, seed: int) -> Result:
+def _solve_day_by_day(problem: Problem, *, time_limit: float, threads: int, seed: int) -> Result:
     """Two phases: give each visit one of its allowed days, then route each day.
 
     Days are chosen greedily, most constrained visits first (fewest allowed

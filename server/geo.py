@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import struct
 from typing import Annotated, Any
 
@@ -61,7 +60,3 @@ def geometry_out(value: Any) -> dict[str, Any] | None:
     if isinstance(value, WKBElement):
         return dict(mapping(to_shape(value)))
     return None
-
-
-def is_finite_point(lat: float, lon: float) -> bool:
-    return math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180

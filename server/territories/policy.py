@@ -52,9 +52,8 @@ class TerritoryPolicy(Policy[Territory]):
 
     def before_create(self, ctx: WriteContext, values: dict[str, Any]) -> None:
         self._check_writer(ctx.actor)
-        if ctx.actor.is_manager and not values.get("rep_ids"):
-            values["rep_ids"] = []
-        self._check_reps(ctx, values.get("rep_ids"))
+        # An omitted rep_ids is an empty list for a manager, which _check_reps refuses.
+        self._check_reps(ctx, values.get("rep_ids", [] if ctx.actor.is_manager else None))
 
     def before_update(self, ctx: WriteContext, obj: Territory, changes: dict[str, Any]) -> None:
         self._check_writer(ctx.actor)
