@@ -1,10 +1,13 @@
 """All ORM models, in one metadata for Alembic."""
 
-from server.models.activity import Note, Opportunity, Order, Task, Visit
+from server.models.activity import Note, Opportunity, Order, Photo, Task, Visit
 from server.models.auth import LoginFailure, RefreshToken
 from server.models.base import Base, TenantMixin
 from server.models.customer import Contact, Customer
+from server.models.files import FileChunk, StoredFile
 from server.models.organization import Organization
+from server.models.plan import Plan
+from server.models.sync import SyncChange, SyncClient, SyncConflict, SyncMutationResult, SyncRejection
 from server.models.territory import Territory, TerritoryRep
 from server.models.user import User
 
@@ -12,12 +15,21 @@ __all__ = [
     "Base",
     "Contact",
     "Customer",
+    "FileChunk",
     "LoginFailure",
     "Note",
     "Opportunity",
     "Order",
     "Organization",
+    "Photo",
+    "Plan",
     "RefreshToken",
+    "StoredFile",
+    "SyncChange",
+    "SyncClient",
+    "SyncConflict",
+    "SyncMutationResult",
+    "SyncRejection",
     "Task",
     "TenantMixin",
     "Territory",

@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import CheckConstraint, Date, DateTime, Float, Index, Integer, Numeric, String, Text, Uuid
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, Float, Index, Integer, Numeric, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base, TenantMixin, tenant_fk
+from server.models.base import Base, FieldClocksMixin, TenantMixin, tenant_fk
 from server.models.enums import db_enum
 from shared.enums import (
     NoteKind,
@@ -24,7 +24,7 @@ from shared.enums import (
 )
 
 
-class Visit(TenantMixin, Base):
+class Visit(FieldClocksMixin, TenantMixin, Base):
     __tablename__ = "visits"
 
     @classmethod
@@ -54,7 +54,7 @@ class Visit(TenantMixin, Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
 
-class Task(TenantMixin, Base):
+class Task(FieldClocksMixin, TenantMixin, Base):
     __tablename__ = "tasks"
 
     @classmethod
@@ -77,9 +77,13 @@ class Task(TenantMixin, Base):
     status: Mapped[TaskStatus] = mapped_column(
         db_enum(TaskStatus, "task_status"), nullable=False, server_default="open"
     )
+    # Bumped when a manager moves the task back (reopens it): a rep's status
+    # edit for an older generation is stale. The database bumps it on every
+    # write path (migration 0004).
+    generation: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0", default=0)
 
 
-class Opportunity(TenantMixin, Base):
+class Opportunity(FieldClocksMixin, TenantMixin, Base):
     __tablename__ = "opportunities"
 
     @classmethod
@@ -133,3 +137,27 @@ class Note(TenantMixin, Base):
     kind: Mapped[NoteKind] = mapped_column(db_enum(NoteKind, "note_kind"), nullable=False, server_default="note")
     body: Mapped[str] = mapped_column(Text, nullable=False)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class Photo(TenantMixin, Base):
+    """Photo metadata (append-only); the bytes are a content-addressed file."""
+
+    __tablename__ = "photos"
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[object, ...]:
+        return (
+            tenant_fk("customer_id", "customers"),
+            tenant_fk("visit_id", "visits"),
+            tenant_fk("author_id", "users"),
+            CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+        )
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    author_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    caption: Mapped[str | None] = mapped_column(String(500))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

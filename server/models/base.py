@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    FetchedValue,
     ForeignKey,
     ForeignKeyConstraint,
     MetaData,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Uuid,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -69,3 +72,18 @@ class TenantMixin:
 def tenant_fk(column: str, target_table: str) -> ForeignKeyConstraint:
     """A composite FK `(org_id, column) -> target_table(org_id, id)`."""
     return ForeignKeyConstraint(["org_id", column], [f"{target_table}.org_id", f"{target_table}.id"])
+
+
+class FieldClocksMixin:
+    """Per-field clocks for the sync merge: `{field: {"v", "h", "c"}}` (see shared.sync.merge).
+
+    The sync push writes the clocks of the fields it applies; a trigger stamps
+    every other changed field with the server's clock, so an edit made on the
+    web takes part in the merge like any other. The ORM reads the column back
+    after each write (the trigger may have changed it).
+    """
+
+    field_clocks: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default="{}", server_onupdate=FetchedValue()
+    )
+    __mapper_args__ = {"eager_defaults": True}

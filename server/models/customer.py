@@ -10,12 +10,12 @@ from sqlalchemy import DateTime, Index, Integer, Numeric, String, Text, Uuid, te
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base, TenantMixin, tenant_fk
+from server.models.base import Base, FieldClocksMixin, TenantMixin, tenant_fk
 from server.models.enums import db_enum
 from shared.enums import CustomerStatus, GeocodeAccuracy, Tier
 
 
-class Customer(TenantMixin, Base):
+class Customer(FieldClocksMixin, TenantMixin, Base):
     """An account: a lead, prospect or customer the reps visit."""
 
     __tablename__ = "customers"
@@ -77,7 +77,7 @@ class Customer(TenantMixin, Base):
     external_ref: Mapped[str | None] = mapped_column(String(100))
 
 
-class Contact(TenantMixin, Base):
+class Contact(FieldClocksMixin, TenantMixin, Base):
     __tablename__ = "contacts"
 
     @classmethod
