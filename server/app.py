@@ -21,6 +21,8 @@ from server.customers.router import router as customers_router
 from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers, problem_response
 from server.middleware import BodySizeLimit, require_json_body
+from server.sync.router import files_router
+from server.sync.router import router as sync_router
 from server.territories.router import router as territories_router
 from server.users.router import router as users_router
 
@@ -64,6 +66,9 @@ def create_app(
     json_only = [Depends(require_json_body)]
     for router in (users_router, territories_router, customers_router, activities_router):
         api.include_router(router, dependencies=json_only)
+    # Sync checks content types per endpoint: files take any type, push takes JSON.
+    api.include_router(sync_router)
+    api.include_router(files_router)
     app.include_router(api)
 
     @app.get("/health", tags=["ops"], summary="Liveness and database reachability")

@@ -21,7 +21,7 @@ from server.api.resource import Policy, WriteContext
 from server.customers.policy import check_user_ref
 from server.customers.repository import visible_customer_ids
 from server.errors import Forbidden, InvalidInput
-from server.models import Customer, Note, Task, Visit
+from server.models import Customer, Note, Photo, Plan, Task, Visit
 from server.models.base import TenantMixin
 from server.users.policy import forbid_fields
 from shared.enums import TaskStatus, VisitStatus
@@ -101,6 +101,40 @@ class NotePolicy(CustomerChildPolicy):
     def before_delete(self, ctx: WriteContext, obj: Note) -> None:
         super().before_delete(ctx, obj)
         self._check_author(ctx, obj)
+
+
+class PhotoPolicy(CustomerChildPolicy):
+    """Anyone who sees the customer may add a photo (append-only; its author is the caller)."""
+
+    def __init__(self) -> None:
+        super().__init__(Photo.customer_id, rep_writes=True, rep_deletes=False)
+
+    def before_create(self, ctx: WriteContext, values: dict[str, Any]) -> None:
+        super().before_create(ctx, values)
+        values["author_id"] = ctx.actor.user_id
+
+
+class PlanPolicy(Policy[Plan]):
+    """A rep reads their own plans; managers their team's; the planner (or a manager) writes them."""
+
+    def visible(self, actor: Actor) -> ColumnElement[bool]:
+        if actor.is_admin:
+            return true()
+        return Plan.rep_id.in_(actor.team_ids) if actor.is_manager else Plan.rep_id == actor.user_id
+
+    def _check_role(self, actor: Actor) -> None:
+        if actor.is_rep:
+            raise Forbidden("Plans are made by the planner; reps read them", code="ROLE_FORBIDDEN")
+
+    def before_create(self, ctx: WriteContext, values: dict[str, Any]) -> None:
+        self._check_role(ctx.actor)
+        check_user_ref(ctx, values.get("rep_id"), "rep_id")
+
+    def before_update(self, ctx: WriteContext, obj: Plan, changes: dict[str, Any]) -> None:
+        self._check_role(ctx.actor)
+
+    def before_delete(self, ctx: WriteContext, obj: Plan) -> None:
+        self._check_role(ctx.actor)
 
 
 class PersonalRecordPolicy(Policy[Any]):
@@ -201,6 +235,8 @@ __all__ = [
     "CustomerChildPolicy",
     "NotePolicy",
     "PersonalRecordPolicy",
+    "PhotoPolicy",
+    "PlanPolicy",
     "TaskPolicy",
     "after_visit_write",
 ]

@@ -43,6 +43,7 @@ from server.api.resource import ResourceSpec
 from server.api.router_factory import crud_router
 from server.customers.policy import normalise_contact_details
 from server.models import Contact, Note, Opportunity, Order, Task, Visit
+from shared.sync.merge import REP_EDITABLE_FIELDS
 
 contact_resource: ResourceSpec[Contact] = ResourceSpec(
     model=Contact,
@@ -92,7 +93,7 @@ task_resource: ResourceSpec[Task] = ResourceSpec(
         Task,
         "assignee_id",
         customer_required=False,
-        rep_editable={"status", "description"},
+        rep_editable=set(REP_EDITABLE_FIELDS["task"]),
         not_null={"kind", "title", "priority", "status"},
     ),
     list_query=TaskListQuery,

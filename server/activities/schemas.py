@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, Field
 
@@ -145,6 +145,8 @@ class TaskRead(TenantRead):
     due_at: datetime | None
     priority: TaskPriority
     status: TaskStatus
+    # Bumped when a manager reopens the task; a sync edit names the generation it saw.
+    generation: int
 
 
 class TaskListQuery(ByCustomerQuery):
@@ -245,3 +247,61 @@ class NoteRead(TenantRead):
 class NoteListQuery(ByCustomerQuery):
     kind: NoteKind | None = None
     author_id: uuid.UUID | None = None
+
+
+# ---- photos (metadata; the bytes are a content-addressed file) ----------------------
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the bytes, lowercase hex")]
+
+
+class PhotoCreate(StrictModel):
+    id: uuid.UUID | None = None
+    customer_id: uuid.UUID
+    visit_id: uuid.UUID | None = None
+    sha256: Sha256
+    content_type: str = Field(pattern=r"^image/[a-z0-9.+-]+$", max_length=100)
+    size_bytes: int = Field(ge=1, le=50 * 1024 * 1024)
+    caption: str | None = Field(default=None, max_length=500)
+    taken_at: AwareDatetime
+
+
+class PhotoUpdate(StrictModel):
+    """Photos are append-only: nothing can be changed."""
+
+
+class PhotoRead(TenantRead):
+    customer_id: uuid.UUID
+    visit_id: uuid.UUID | None
+    author_id: uuid.UUID
+    sha256: str
+    content_type: str
+    size_bytes: int
+    caption: str | None
+    taken_at: datetime
+
+
+# ---- plans (written by the planner, read-only in the field) -----------------------
+
+
+class PlanStop(StrictModel):
+    visit_id: uuid.UUID
+    customer_id: uuid.UUID
+    arrival: AwareDatetime
+    departure: AwareDatetime
+
+
+class PlanWrite(StrictModel):
+    id: uuid.UUID | None = None
+    rep_id: uuid.UUID
+    plan_date: date
+    stops: list[PlanStop] = Field(default_factory=list, max_length=500)
+    distance_m: float = Field(default=0, ge=0)
+    duration_s: float = Field(default=0, ge=0)
+
+
+class PlanRead(TenantRead):
+    rep_id: uuid.UUID
+    plan_date: date
+    stops: list[dict[str, Any]]
+    distance_m: float
+    duration_s: float

@@ -19,23 +19,10 @@ from server.errors import Forbidden, InvalidInput
 from server.models import Customer, Organization, Territory, User
 from server.users.policy import forbid_fields
 from shared.enums import CustomerStatus
+from shared.sync.merge import REP_EDITABLE_FIELDS
 
-REP_EDITABLE = {
-    "name",
-    "street",
-    "city",
-    "postal_code",
-    "region",
-    "country",
-    "location",
-    "geocode_accuracy",
-    "phone",
-    "email",
-    "website",
-    "notes",
-    "tags",
-    "visit_windows",
-}
+# One list for the API and the sync merge (the app greys out the rest).
+REP_EDITABLE = REP_EDITABLE_FIELDS["customer"]
 NOT_NULL = {"name", "status", "geocode_accuracy", "tier", "tags", "visit_windows"}
 
 

@@ -47,9 +47,7 @@ TAGS_CLOCK = "tags"
 # owner, tier, status, revenue, visit frequency, ...). The server's policies
 # use these same sets, so the app can grey out what would be dropped.
 REP_EDITABLE_FIELDS: Mapping[str, frozenset[str]] = {
-    "customer": frozenset(
-        {"name", "phone", "email", "website", "notes", "tags", "visit_windows"} | ADDRESS_FIELDS
-    ),
+    "customer": frozenset({"name", "phone", "email", "website", "notes", "tags", "visit_windows"} | ADDRESS_FIELDS),
     "task": frozenset({"status", "description"}),
 }
 

@@ -138,10 +138,14 @@ def payload_hash(
 
 @dataclass
 class Mutation:
+    """One intent. `type` is a MutationType and `entity` an Entity, sent as
+    plain strings: a value this server does not know (a newer app) rejects
+    that one mutation instead of the whole batch."""
+
     mid: int
     hlc: int
-    type: MutationType
-    entity: Entity
+    type: str
+    entity: str
     entity_id: str
     data: dict[str, Any] = field(default_factory=dict)
     # The row_version the client had seen when it made the edit (None: new entity).
@@ -173,6 +177,8 @@ class MutationResult:
     # Fields that were dropped (applied_partial) or lost (applied_with_conflicts).
     fields: list[str] = field(default_factory=list)
     clock_skew_clamped: bool = False
+    # On a duplicate: the outcome the mutation had when it was first pushed.
+    original_outcome: str | None = None
 
 
 @dataclass

@@ -1,0 +1,59 @@
+"""Which sync scopes a caller may pull.
+
+A scope is `territory:<id>` (the customers of a territory and their records)
+or `user:<id>` (a person's own visits, tasks, plans and the customers they
+own); admins also have `unassigned` (customers with neither). Which scopes a
+*row* belongs to is defined once, in SQL (`ff_row_scopes`, migration 0004).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.access.actor import Actor
+from server.errors import AppError
+from server.models import Territory, User
+from shared.sync.protocol import personal_scope, territory_scope
+
+UNASSIGNED = "unassigned"
+
+
+class ScopeForbidden(AppError):
+    status, code, title = 403, "SCOPE_FORBIDDEN", "Scope not allowed"
+
+
+def scopes_for(session: Session, actor: Actor) -> list[str]:
+    if actor.is_admin:
+        territories = session.scalars(
+            select(Territory.id).where(Territory.org_id == actor.org_id, Territory.deleted_at.is_(None))
+        )
+        users = session.scalars(select(User.id).where(User.org_id == actor.org_id, User.deleted_at.is_(None)))
+        every = [territory_scope(str(t)) for t in territories] + [personal_scope(str(u)) for u in users]
+        return [*sorted(every), UNASSIGNED]
+    return sorted(
+        [territory_scope(str(t)) for t in actor.territory_ids] + [personal_scope(str(u)) for u in actor.team_ids]
+    )
+
+
+def check_scope(actor: Actor, scope: str) -> None:
+    """403 unless the caller may pull `scope` (nothing about other organisations leaks:
+    every pull is filtered by the caller's organisation as well)."""
+    kind, _, ident = scope.partition(":")
+    if scope == UNASSIGNED:
+        allowed = actor.is_admin
+    else:
+        try:
+            key = uuid.UUID(ident)
+        except ValueError:
+            raise ScopeForbidden(f"{scope!r} is not a scope", code="INVALID_SCOPE", status=400) from None
+        if kind == "territory":
+            allowed = actor.is_admin or key in actor.territory_ids
+        elif kind == "user":
+            allowed = actor.is_admin or key in actor.team_ids
+        else:
+            raise ScopeForbidden(f"{scope!r} is not a scope", code="INVALID_SCOPE", status=400)
+    if not allowed:
+        raise ScopeForbidden(f"You may not pull {scope}")
