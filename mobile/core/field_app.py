@@ -1,0 +1,257 @@
+"""What the app's screens call: reads from the local store, writes as outbox mutations.
+
+Every write goes through `LocalStore.record_mutation`: the local view and the
+outbox entry commit together, so an edit is never shown without being queued
+(or queued without being shown). Nothing here talks to the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from mobile.core.store import LocalStore
+from shared.geo import haversine_m
+from shared.sync.merge import ADDRESS_FIELDS, REP_EDITABLE_FIELDS
+from shared.sync.protocol import ACCEPTED_OUTCOMES, Entity, MutationType
+
+__all__ = ["FieldApp", "NearbyCustomer", "new_id"]
+
+_REVIEW_OUTCOMES = ("rejected", "quarantined", "applied_with_conflicts", "applied_partial", "applied_to_tombstone")
+
+
+def new_id() -> str:
+    """A time-ordered UUID (v7 layout): entities are created offline and sort by creation."""
+    millis = datetime.now(UTC).timestamp() * 1000
+    value = (int(millis) & ((1 << 48) - 1)) << 80 | uuid.uuid4().int & ((1 << 80) - 1)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return str(uuid.UUID(int=value))
+
+
+def _iso(moment: datetime | None) -> str:
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class NearbyCustomer:
+    distance_m: float
+    customer: dict[str, Any]
+
+
+class FieldApp:
+    def __init__(self, store: LocalStore, next_hlc: Callable[[], int]) -> None:
+        self.store = store
+        self.next_hlc = next_hlc
+
+    @property
+    def user_id(self) -> str:
+        user = self.store.user_id
+        if user is None:
+            raise RuntimeError("log in first: the store does not know who the rep is")
+        return user
+
+    def _write(self, kind: MutationType, entity: Entity, entity_id: str, data: dict[str, Any]) -> int:
+        return self.store.record_mutation(kind, entity, entity_id, data, self.next_hlc())
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def today_visits(self, day: date | None = None) -> list[dict[str, Any]]:
+        """The rep's visits planned for `day`, in the order of the day's plan when there is one."""
+        day = day or date.today()
+        visits = self.store.query(
+            Entity.visit, "rep_id = ? AND substr(sort_key, 1, 10) = ?", (self.user_id, day.isoformat()), "sort_key"
+        )
+        plans = self.store.query(Entity.plan, "rep_id = ? AND sort_key = ?", (self.user_id, day.isoformat()))
+        if plans:
+            order = {stop["visit_id"]: rank for rank, stop in enumerate(plans[0].get("stops", []))}
+            visits.sort(key=lambda v: (order.get(v["id"], len(order)), v.get("planned_start") or ""))
+        return visits
+
+    def customers_near(
+        self, lat: float, lon: float, *, radius_m: float = 5_000, limit: int = 20
+    ) -> list[NearbyCustomer]:
+        """Customers within `radius_m` of a point, nearest first (great-circle distance)."""
+        dlat = math.degrees(radius_m / 6_371_008.8)
+        dlon = dlat / max(0.01, math.cos(math.radians(lat)))
+        candidates = self.store.query(
+            Entity.customer,
+            "lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?",
+            (lat - dlat, lat + dlat, lon - dlon, lon + dlon),
+        )
+        near = []
+        for customer in candidates:
+            spot = customer.get("location") or {}
+            distance = haversine_m(lat, lon, spot["lat"], spot["lon"])
+            if distance <= radius_m:
+                near.append(NearbyCustomer(distance, customer))
+        near.sort(key=lambda n: (n.distance_m, n.customer["id"]))
+        return near[:limit]
+
+    def customer_detail(self, customer_id: str) -> dict[str, Any] | None:
+        customer = self.store.get(Entity.customer, customer_id)
+        if customer is None:
+            return None
+        by_customer = ("customer_id = ?", (customer_id,))
+        return {
+            "customer": customer,
+            "contacts": self.store.query(Entity.contact, *by_customer, order="id"),
+            "history": self.store.query(Entity.visit, *by_customer, order="sort_key DESC"),
+            "notes": self.store.query(Entity.note, *by_customer, order="sort_key DESC"),
+            "photos": self.store.query(Entity.photo, *by_customer, order="sort_key DESC"),
+            "open_tasks": [
+                task
+                for task in self.store.query(Entity.task, *by_customer, order="sort_key")
+                if task.get("status") in ("open", "in_progress")
+            ],
+        }
+
+    def review_items(self) -> list[dict[str, Any]]:
+        """Conflicts and rejections the server reported for this device's edits."""
+        return self.store.results(_REVIEW_OUTCOMES)
+
+    def pending_changes(self) -> int:
+        return self.store.pending_count()
+
+    # ---- visits ----------------------------------------------------------------------------
+
+    def check_in(self, visit_id: str, lat: float, lon: float, *, at: datetime | None = None) -> int:
+        return self._write(
+            MutationType.update,
+            Entity.visit,
+            visit_id,
+            {"status": "in_progress", "check_in_at": _iso(at), "check_in_location": {"lat": lat, "lon": lon}},
+        )
+
+    def check_out(
+        self,
+        visit_id: str,
+        lat: float,
+        lon: float,
+        *,
+        outcome: str | None = None,
+        notes: str | None = None,
+        at: datetime | None = None,
+    ) -> int:
+        data: dict[str, Any] = {
+            "status": "completed",
+            "check_out_at": _iso(at),
+            "check_out_location": {"lat": lat, "lon": lon},
+        }
+        if outcome is not None:
+            data["outcome"] = outcome
+        if notes is not None:
+            data["notes"] = notes
+        return self._write(MutationType.update, Entity.visit, visit_id, data)
+
+    def log_visit(
+        self,
+        customer_id: str,
+        *,
+        check_in: tuple[float, float, datetime],
+        check_out: tuple[float, float, datetime],
+        outcome: str | None = None,
+        notes: str | None = None,
+        visit_id: str | None = None,
+    ) -> str:
+        """An unplanned visit, logged whole (append-only: re-sending it is harmless)."""
+        visit_id = visit_id or new_id()
+        data: dict[str, Any] = {
+            "customer_id": customer_id,
+            "status": "completed",
+            "check_in_at": _iso(check_in[2]),
+            "check_in_location": {"lat": check_in[0], "lon": check_in[1]},
+            "check_out_at": _iso(check_out[2]),
+            "check_out_location": {"lat": check_out[0], "lon": check_out[1]},
+        }
+        if outcome is not None:
+            data["outcome"] = outcome
+        if notes is not None:
+            data["notes"] = notes
+        self._write(MutationType.insert, Entity.visit, visit_id, data)
+        return visit_id
+
+    def add_note(self, customer_id: str, body: str, *, kind: str = "visit", at: datetime | None = None) -> str:
+        note_id = new_id()
+        data = {"customer_id": customer_id, "kind": kind, "body": body, "occurred_at": _iso(at)}
+        self._write(MutationType.insert, Entity.note, note_id, data)
+        return note_id
+
+    def add_photo(
+        self,
+        customer_id: str,
+        path: str | Path,
+        *,
+        content_type: str = "image/jpeg",
+        visit_id: str | None = None,
+        caption: str | None = None,
+        taken_at: datetime | None = None,
+    ) -> str:
+        """Metadata syncs as data; the bytes wait in the attachment queue."""
+        digest = hashlib.sha256()
+        size = 0
+        with Path(path).open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+                size += len(chunk)
+        sha256 = digest.hexdigest()
+        photo_id = new_id()
+        data: dict[str, Any] = {
+            "customer_id": customer_id,
+            "sha256": sha256,
+            "content_type": content_type,
+            "size_bytes": size,
+            "taken_at": _iso(taken_at),
+        }
+        if visit_id:
+            data["visit_id"] = visit_id
+        if caption:
+            data["caption"] = caption
+        with self.store.transaction():
+            self.store.add_attachment(sha256, str(path), size, content_type)
+            self._write(MutationType.insert, Entity.photo, photo_id, data)
+        return photo_id
+
+    # ---- customers and tasks ------------------------------------------------------------------
+
+    def edit_customer(self, customer_id: str, **changes: Any) -> int:
+        """Change customer fields. An address edit always carries the whole address
+        (street, city, ..., location) so it never mixes with another half-correction."""
+        customer = self.store.get(Entity.customer, customer_id)
+        if customer is None:
+            raise KeyError(f"customer {customer_id} is not on this device")
+        unknown = set(changes) - REP_EDITABLE_FIELDS["customer"]
+        if unknown:
+            raise ValueError(f"a rep cannot change: {', '.join(sorted(unknown))}")
+        data = dict(changes)
+        if ADDRESS_FIELDS & set(changes):
+            for name in ADDRESS_FIELDS:
+                data.setdefault(name, customer.get(name))
+            if data.get("geocode_accuracy") is None:
+                data["geocode_accuracy"] = "unknown"
+        return self._write(MutationType.update, Entity.customer, customer_id, data)
+
+    def tag_customer(self, customer_id: str, *, add: list[str] | None = None, remove: list[str] | None = None) -> int:
+        edit = {"add": list(add or []), "remove": list(remove or [])}
+        return self._write(MutationType.update, Entity.customer, customer_id, {"tags": edit})
+
+    def create_lead(self, name: str, **fields: Any) -> str:
+        customer_id = new_id()
+        self._write(MutationType.insert, Entity.customer, customer_id, {"name": name, "status": "lead", **fields})
+        return customer_id
+
+    def complete_task(self, task_id: str) -> int:
+        task = self.store.get(Entity.task, task_id)
+        if task is None:
+            raise KeyError(f"task {task_id} is not on this device")
+        data = {"status": "done", "generation": task.get("generation", 0)}
+        return self._write(MutationType.update, Entity.task, task_id, data)
+
+    def was_accepted(self, outcome: str) -> bool:
+        return outcome in ACCEPTED_OUTCOMES
