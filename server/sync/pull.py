@@ -41,7 +41,7 @@ _CHANGES = text(
     SELECT xid::text::bigint AS xid, pos, entity, entity_id, kind, row_version
       FROM sync_changes
      WHERE org_id = :org_id AND scope = :scope
-       AND (xid, pos) > (:xid::text::xid8, :pos)
+       AND (xid, pos) > (CAST(:xid AS xid8), :pos)
        AND xid < pg_snapshot_xmin(pg_current_snapshot())
      ORDER BY xid, pos
      LIMIT :limit
@@ -91,7 +91,7 @@ def pull_page(
     limit: int,
     client_id: uuid.UUID | None,
 ) -> PullPage:
-    check_scope(actor, scope)
+    check_scope(session, actor, scope)
     after = decode_cursor(secret, scope, cursor)
     raw = session.execute(
         _CHANGES,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from server.api.router_factory import PROBLEM_RESPONSES, json_response
 from server.deps import AppSettings, CurrentActor, DbSession, ManagerActor
-from server.errors import Forbidden, NotFound
+from server.errors import PROBLEM_JSON, Forbidden, NotFound
 from server.middleware import require_json_body
 from server.models import SyncConflict, SyncRejection
 from server.sync import files, maintenance, review
@@ -119,10 +119,10 @@ def sync_status(session: DbSession, actor: CurrentActor) -> Any:
 def head_file(sha256: str, session: DbSession, actor: CurrentActor) -> Response:
     files.check_name(sha256)
     state = files.upload_state(session, actor, sha256)
-    if state is None:
-        return Response(status_code=404, headers={"Upload-Offset": "0"})
-    if not state.complete:
-        return Response(status_code=404, headers={"Upload-Offset": str(state.received)})
+    if state is None or not state.complete:
+        # A HEAD carries no body: the problem type and the offset travel as headers.
+        received = "0" if state is None else str(state.received)
+        return Response(status_code=404, media_type=PROBLEM_JSON, headers={"Upload-Offset": received})
     return Response(status_code=200, headers={"Content-Length": str(state.size), "Upload-Offset": str(state.size)})
 
 

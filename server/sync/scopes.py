@@ -38,9 +38,9 @@ def scopes_for(session: Session, actor: Actor) -> list[str]:
     )
 
 
-def check_scope(actor: Actor, scope: str) -> None:
-    """403 unless the caller may pull `scope` (nothing about other organisations leaks:
-    every pull is filtered by the caller's organisation as well)."""
+def check_scope(session: Session, actor: Actor, scope: str) -> None:
+    """403 unless the caller may pull `scope`: one answer for "not yours", "another
+    organisation's" and "does not exist", so a scope name reveals nothing."""
     kind, _, ident = scope.partition(":")
     if scope == UNASSIGNED:
         allowed = actor.is_admin
@@ -50,9 +50,16 @@ def check_scope(actor: Actor, scope: str) -> None:
         except ValueError:
             raise ScopeForbidden(f"{scope!r} is not a scope", code="INVALID_SCOPE", status=400) from None
         if kind == "territory":
-            allowed = actor.is_admin or key in actor.territory_ids
+            allowed = key in actor.territory_ids or (
+                actor.is_admin
+                and session.scalar(select(Territory.id).where(Territory.org_id == actor.org_id, Territory.id == key))
+                is not None
+            )
         elif kind == "user":
-            allowed = actor.is_admin or key in actor.team_ids
+            allowed = key in actor.team_ids or (
+                actor.is_admin
+                and session.scalar(select(User.id).where(User.org_id == actor.org_id, User.id == key)) is not None
+            )
         else:
             raise ScopeForbidden(f"{scope!r} is not a scope", code="INVALID_SCOPE", status=400)
     if not allowed:
