@@ -237,6 +237,19 @@ class FieldApp:
                 data["geocode_accuracy"] = "unknown"
         return self._write(MutationType.update, Entity.customer, customer_id, data)
 
+    def add_contact(self, customer_id: str, name: str, **fields: Any) -> str:
+        contact_id = new_id()
+        self._write(
+            MutationType.insert, Entity.contact, contact_id, {"customer_id": customer_id, "name": name, **fields}
+        )
+        return contact_id
+
+    def edit_contact(self, contact_id: str, **changes: Any) -> int:
+        return self._write(MutationType.update, Entity.contact, contact_id, dict(changes))
+
+    def delete_contact(self, contact_id: str) -> int:
+        return self._write(MutationType.delete, Entity.contact, contact_id, {})
+
     def tag_customer(self, customer_id: str, *, add: list[str] | None = None, remove: list[str] | None = None) -> int:
         edit = {"add": list(add or []), "remove": list(remove or [])}
         return self._write(MutationType.update, Entity.customer, customer_id, {"tags": edit})

@@ -85,29 +85,31 @@ def _entity_table_sql(table: str, columns: Iterable[str]) -> str:
     )
 
 
+_BOOKKEEPING_TABLES = (
+    "CREATE TABLE memberships (entity TEXT NOT NULL, id TEXT NOT NULL, scope TEXT NOT NULL, "
+    "PRIMARY KEY (entity, id, scope))",
+    "CREATE INDEX ix_memberships_scope ON memberships (scope)",
+    "CREATE TABLE outbox (mid INTEGER PRIMARY KEY, hlc INTEGER NOT NULL, type TEXT NOT NULL, "
+    "entity TEXT NOT NULL, entity_id TEXT NOT NULL, base_row_version INTEGER, "
+    "data TEXT NOT NULL, payload_hash TEXT NOT NULL, created_at_ms INTEGER NOT NULL)",
+    "CREATE INDEX ix_outbox_entity ON outbox (entity, entity_id)",
+    "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE cursors (scope TEXT PRIMARY KEY, cursor TEXT)",
+    "CREATE TABLE results (client_id TEXT NOT NULL, mid INTEGER NOT NULL, outcome TEXT NOT NULL, "
+    "entity TEXT, entity_id TEXT, code TEXT, detail TEXT, fields TEXT, PRIMARY KEY (client_id, mid))",
+    "CREATE TABLE attachments (sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL, "
+    "content_type TEXT NOT NULL, uploaded INTEGER NOT NULL DEFAULT 0)",
+)
+
+
 def _step_1(db: sqlite3.Connection) -> None:
     for table, columns in ENTITY_TABLES.values():
         db.execute(_entity_table_sql(table, columns))
         for name in columns:
             db.execute(f"CREATE INDEX ix_{table}_{name} ON {table} ({name})")
-    db.executescript(
-        """
-        CREATE TABLE memberships (entity TEXT NOT NULL, id TEXT NOT NULL, scope TEXT NOT NULL,
-                                  PRIMARY KEY (entity, id, scope));
-        CREATE INDEX ix_memberships_scope ON memberships (scope);
-        CREATE TABLE outbox (mid INTEGER PRIMARY KEY, hlc INTEGER NOT NULL, type TEXT NOT NULL,
-                             entity TEXT NOT NULL, entity_id TEXT NOT NULL, base_row_version INTEGER,
-                             data TEXT NOT NULL, payload_hash TEXT NOT NULL, created_at_ms INTEGER NOT NULL);
-        CREATE INDEX ix_outbox_entity ON outbox (entity, entity_id);
-        CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE cursors (scope TEXT PRIMARY KEY, cursor TEXT);
-        CREATE TABLE results (client_id TEXT NOT NULL, mid INTEGER NOT NULL, outcome TEXT NOT NULL,
-                              entity TEXT, entity_id TEXT, code TEXT, detail TEXT, fields TEXT,
-                              PRIMARY KEY (client_id, mid));
-        CREATE TABLE attachments (sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL,
-                                  content_type TEXT NOT NULL, uploaded INTEGER NOT NULL DEFAULT 0);
-        """
-    )
+    # One statement at a time: executescript() would commit the migration's transaction.
+    for statement in _BOOKKEEPING_TABLES:
+        db.execute(statement)
 
 
 # One function per schema version; a store at version k runs steps k+1.. in order.
@@ -274,8 +276,17 @@ class LocalStore:
                 "created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (mid, hlc, str(mutation_type), str(entity), entity_id, base, _dumps(data), digest, hlc >> 16),
             )
-            self._rebuild_local(entity, entity_id)
+            self._apply_one(entity, entity_id, mutation_type, data)
             return mid
+
+    def _apply_one(self, entity: Entity, entity_id: str, mutation_type: MutationType, data: dict[str, Any]) -> None:
+        """The new edit over the current local view (the same as a rebuild, without re-reading the outbox)."""
+        table = ENTITY_TABLES[entity][0]
+        row = self._db.execute(f"SELECT local, deleted FROM {table} WHERE id = ?", (entity_id,)).fetchone()
+        local = json.loads(row["local"]) if row is not None else None
+        deleted = bool(row["deleted"]) if row is not None else False
+        local, deleted = _apply_locally(mutation_type, entity_id, local, deleted, data)
+        self._store_local(entity, entity_id, local, deleted, exists=row is not None)
 
     def pending(self, limit: int | None = None) -> list[OutboxEntry]:
         sql = "SELECT * FROM outbox ORDER BY mid" + (f" LIMIT {int(limit)}" if limit else "")
@@ -317,19 +328,9 @@ class LocalStore:
             self._drop_acknowledged(last_mid)
 
     def _drop_acknowledged(self, last_mid: int) -> None:
-        touched = self._db.execute(
-            "SELECT DISTINCT entity, entity_id FROM outbox WHERE mid <= ?", (last_mid,)
-        ).fetchall()
+        # The local view stays as it is: it already shows these edits, and the
+        # server's rows that include them arrive with the next pull.
         self._db.execute("DELETE FROM outbox WHERE mid <= ?", (last_mid,))
-        for entity, entity_id in touched:
-            table = ENTITY_TABLES[Entity(entity)][0]
-            has_server = self._db.execute(
-                f"SELECT server IS NOT NULL FROM {table} WHERE id = ?", (entity_id,)
-            ).fetchone()
-            if has_server is not None and has_server[0]:
-                self._rebuild_local(Entity(entity), entity_id)
-            # A row the server has not sent yet keeps its local view until the
-            # pull brings it (or `drop_orphans` after a complete sync).
 
     def drop_orphans(self) -> int:
         """After a complete sync (outbox empty, every scope pulled): rows the server never
@@ -462,7 +463,7 @@ class LocalStore:
 
     def _rebuild_local(self, entity: Entity, entity_id: str) -> None:
         """local = the server's row with every pending mutation for it applied in mid order."""
-        table, columns = ENTITY_TABLES[entity]
+        table = ENTITY_TABLES[entity][0]
         row = self._db.execute(
             f"SELECT server, deleted, row_version FROM {table} WHERE id = ?", (entity_id,)
         ).fetchone()
@@ -480,8 +481,16 @@ class LocalStore:
             if row is not None and server is None and not deleted:
                 self._db.execute(f"DELETE FROM {table} WHERE id = ?", (entity_id,))
             return
+        self._store_local(entity, entity_id, local, deleted, exists=row is not None)
+
+    def _store_local(
+        self, entity: Entity, entity_id: str, local: dict[str, Any] | None, deleted: bool, *, exists: bool
+    ) -> None:
+        table, columns = ENTITY_TABLES[entity]
+        if local is None:
+            return
         values = {name: extract(local) for name, extract in columns.items()}
-        if row is None:
+        if not exists:
             self._db.execute(
                 f"INSERT INTO {table} (id, row_version, server, local, deleted) VALUES (?, 0, NULL, ?, ?)",
                 (entity_id, _dumps(local), int(deleted)),

@@ -299,6 +299,12 @@ class PlanWrite(StrictModel):
     duration_s: float = Field(default=0, ge=0)
 
 
+class PlanUpdate(StrictModel):
+    stops: list[PlanStop] | None = Field(default=None, max_length=500)
+    distance_m: float | None = Field(default=None, ge=0)
+    duration_s: float | None = Field(default=None, ge=0)
+
+
 class PlanRead(TenantRead):
     rep_id: uuid.UUID
     plan_date: date

@@ -31,9 +31,7 @@ class StoredFile(Base):
 
 class FileChunk(Base):
     __tablename__ = "file_chunks"
-    __table_args__ = (
-        ForeignKeyConstraint(["org_id", "sha256"], ["files.org_id", "files.sha256"], ondelete="CASCADE"),
-    )
+    __table_args__ = (ForeignKeyConstraint(["org_id", "sha256"], ["files.org_id", "files.sha256"], ondelete="CASCADE"),)
 
     org_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)

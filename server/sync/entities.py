@@ -13,7 +13,7 @@ from server.activities.router import (
     task_resource,
     visit_resource,
 )
-from server.activities.schemas import PhotoCreate, PhotoRead, PhotoUpdate, PlanRead, PlanWrite
+from server.activities.schemas import PhotoCreate, PhotoRead, PhotoUpdate, PlanRead, PlanUpdate, PlanWrite
 from server.api.resource import ResourceSpec
 from server.customers.router import customer_resource
 from server.models import Photo, Plan
@@ -35,7 +35,7 @@ plan_resource: ResourceSpec[Plan] = ResourceSpec(
     path="/plans",
     read_schema=PlanRead,
     create_schema=PlanWrite,
-    update_schema=PlanWrite,
+    update_schema=PlanUpdate,
     policy=PlanPolicy(),
 )
 

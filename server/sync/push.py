@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -23,8 +24,9 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
@@ -55,6 +57,8 @@ from shared.sync.protocol import (
     PushRequest,
     PushResponse,
 )
+
+logger = logging.getLogger(__name__)
 
 # A push waits at most this long for a row lock before answering 503.
 LOCK_TIMEOUT = "5s"
@@ -128,6 +132,7 @@ def push(session: Session, actor: Actor, request: PushRequest) -> PushResponse:
     client = _lock_client(session, actor, client_id, request)
     batch = _Batch(session, actor, client, time.time_ns() // 1_000_000)
     results: list[MutationResult] = []
+    answers: list[dict[str, Any]] = []
     for mutation in sorted(request.mutations, key=lambda m: m.mid):
         if mutation.mid <= client.last_mid:
             results.append(_duplicate(session, client, mutation))
@@ -138,13 +143,19 @@ def push(session: Session, actor: Actor, request: PushRequest) -> PushResponse:
                 extra={"expected_mid": client.last_mid + 1, "last_mid": client.last_mid},
             )
         result = _apply(batch, mutation)
-        session.add(
-            SyncMutationResult(
-                client_id=client_id, mid=mutation.mid, payload_hash=mutation.payload_hash, result=asdict(result)
-            )
+        answers.append(
+            {
+                "client_id": client_id,
+                "mid": mutation.mid,
+                "payload_hash": mutation.payload_hash,
+                "result": asdict(result),
+            }
         )
         client.last_mid = mutation.mid
         results.append(result)
+    if answers:
+        # One statement for the batch's stored answers (they are only read by later duplicates).
+        session.execute(insert(SyncMutationResult), answers)
     client.last_seen_at = datetime.now(UTC)
     client.protocol = request.protocol
     client.app_version = request.app_version[:40]
@@ -229,6 +240,18 @@ def _apply(batch: _Batch, mutation: Mutation) -> MutationResult:
     except AppError as exc:
         savepoint.rollback()
         return _store_refusal(batch, mutation, base, _classify(exc))
+    except DBAPIError as exc:
+        if isinstance(exc, OperationalError | InterfaceError):
+            raise  # the database went away or a lock timed out: 503, the client retries the batch
+        savepoint.rollback()
+        logger.exception("mutation %s of client %s failed in the database", mutation.mid, batch.client.client_id)
+        return _store_refusal(batch, mutation, base, Refusal(Outcome.rejected, "DATABASE_REFUSED", str(exc.orig)[:500]))
+    except Exception as exc:
+        # A bug on our side must not block this client's queue forever: keep the
+        # mutation for review (it can be replayed once fixed) and move on.
+        savepoint.rollback()
+        logger.exception("mutation %s of client %s failed", mutation.mid, batch.client.client_id)
+        return _store_refusal(batch, mutation, base, Refusal(Outcome.rejected, "INTERNAL_ERROR", type(exc).__name__))
     base.outcome, base.row_version, base.fields = applied.outcome, applied.row_version, applied.fields
     return base
 
@@ -324,18 +347,14 @@ def _conflict(
 
 def _locked_visible(batch: _Batch, spec: ResourceSpec[Any], entity_id: uuid.UUID) -> Any:
     model = spec.model
-    obj = batch.session.scalar(
-        select(model)
+    found = batch.session.execute(
+        select(model, spec.policy.visible(batch.actor).label("visible"))
         .where(model.org_id == batch.actor.org_id, model.id == entity_id)
-        .with_for_update()
+        .with_for_update(of=model)
         .execution_options(populate_existing=True)
-    )
-    visible = obj is not None and batch.session.scalar(
-        select(model.id).where(
-            model.id == entity_id, model.org_id == batch.actor.org_id, spec.policy.visible(batch.actor)
-        )
-    )
-    if not visible:
+    ).first()
+    obj = found[0] if found is not None else None
+    if found is None or not found[1]:
         # Never existed, another organisation's, or outside the caller's scope: the same answer.
         raise Refusal(Outcome.quarantined, "OUT_OF_SCOPE", f"{spec.name} {entity_id} is not in your scope")
     return obj
@@ -407,7 +426,7 @@ def _update(
     tag_edit = data.pop("tags", None) if entity is Entity.customer else None
     generation = data.pop("generation", None) if entity is Entity.task else None
     changes = spec.update_schema.model_validate(data).model_dump(exclude_unset=True)
-    clocks: dict[str, Any] = dict(obj.field_clocks or {})
+    clocks: dict[str, Any] = dict(getattr(obj, "field_clocks", None) or {})
     client_key = str(batch.client.client_id)
     mine = FieldClock(obj.row_version + 1, hlc, client_key)
     lost_fields: list[str] = []
@@ -438,8 +457,12 @@ def _update(
 
     winners: dict[str, Any] = {}
     groups: dict[str, list[str]] = {}
+    original_clocks = dict(clocks)
     for name in changes:
         groups.setdefault(clock_group(entity, name), []).append(name)
+    if not hasattr(obj, "field_clocks"):
+        # Written by the server only (plans): no concurrent field edits to arbitrate.
+        groups, winners = {}, dict(changes)
     current_row = spec.to_dict(obj)
     for group, names in groups.items():
         stored = FieldClock.from_json(clocks.get(group))
@@ -483,11 +506,12 @@ def _update(
         if tags != sorted(obj.tags or []):
             winners["tags"] = tags
 
-    if winners or clocks != (obj.field_clocks or {}):
+    if winners or clocks != original_clocks:
         spec.policy.before_update(batch.ctx, obj, dict(winners))
         for key, value in spec._column_values(batch.ctx, dict(winners)).items():
             setattr(obj, key, value)
-        obj.field_clocks = clocks
+        if clocks != original_clocks:
+            obj.field_clocks = clocks
         spec._flush(session)
         if spec.after_write is not None:
             spec.after_write(batch.ctx, obj, {})

@@ -93,6 +93,9 @@ class FieldDecision(StrEnum):
 def decide_field(stored: FieldClock | None, hlc: int, client_id: str, base_row_version: int | None) -> FieldDecision:
     if stored is None or (base_row_version is not None and stored.version <= base_row_version):
         return FieldDecision.causal
+    if stored.client_id == client_id and hlc >= stored.hlc:
+        # The same device's later edit: its own edits are ordered (mids), never concurrent.
+        return FieldDecision.causal
     if (hlc, client_id) > stored.order_key():
         return FieldDecision.wins
     return FieldDecision.loses
