@@ -8,7 +8,20 @@ from decimal import Decimal
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, Float, Index, Integer, Numeric, String, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    FetchedValue,
+    Float,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, FieldClocksMixin, TenantMixin, tenant_fk
@@ -80,7 +93,9 @@ class Task(FieldClocksMixin, TenantMixin, Base):
     # Bumped when a manager moves the task back (reopens it): a rep's status
     # edit for an older generation is stale. The database bumps it on every
     # write path (migration 0004).
-    generation: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0", default=0)
+    generation: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default="0", default=0, server_onupdate=FetchedValue()
+    )
 
 
 class Opportunity(FieldClocksMixin, TenantMixin, Base):
