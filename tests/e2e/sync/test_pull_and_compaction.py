@@ -84,6 +84,7 @@ def test_the_convergence_check_catches_a_divergent_device(devices, engine, org):
     with pytest.raises(AssertionError, match="exists only on the device|server"):
         assert_converged(engine, org, rep)
     with rep.store.transaction() as db:
+        db.execute("UPDATE customers SET row_version = row_version + 1 WHERE id = ?", (customer,))
         db.execute(
             "INSERT INTO customers (id, row_version, server, local) VALUES (?, 7, '{}', '{}')", (str(uuid.uuid4()),)
         )
