@@ -26,10 +26,12 @@ db_app = typer.Typer(help="The project-local PostgreSQL + PostGIS cluster (used 
 org_app = typer.Typer(help="Organisations.")
 import_app = typer.Typer(help="Import data from other systems.")
 tiers_app = typer.Typer(help="Customer value tiers (A/B/C).")
+sync_app = typer.Typer(help="Offline sync maintenance.")
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(import_app, name="import")
 app.add_typer(tiers_app, name="tiers")
+app.add_typer(sync_app, name="sync")
 console = Console(stderr=True)
 
 
@@ -237,6 +239,33 @@ def _print_row_errors(errors: list) -> None:  # type: ignore[type-arg]
 
 
 # ---- tiers ----------------------------------------------------------------------------
+
+
+@sync_app.command("compact")
+def sync_compact(
+    keep_days: Annotated[int, typer.Option(min=1, help="Keep duplicate-push answers this many days")] = 90,
+) -> None:
+    """Drop superseded change-log rows (deletes stay) and old duplicate answers. A worker also runs this nightly."""
+    from datetime import timedelta
+
+    from server.db import transaction
+    from server.sync.maintenance import compact
+
+    with transaction(_session_factory()) as session:
+        counts = compact(session, keep_results=timedelta(days=keep_days))
+    typer.echo(f"{counts['changes_deleted']} change rows and {counts['results_deleted']} stored answers removed")
+
+
+@sync_app.command("status")
+def sync_status() -> None:
+    """How far the pull horizon lags (a long transaction holds every pull back) and the log's size."""
+    from server.db import transaction
+    from server.sync.maintenance import horizon_status
+
+    with transaction(_session_factory()) as session:
+        status = horizon_status(session)
+    for key, value in status.items():
+        typer.echo(f"{key}: {value}")
 
 
 @tiers_app.command("recompute")

@@ -39,7 +39,12 @@ def make_engine(settings: Settings | None = None, url: str | None = None) -> Eng
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
         pool_timeout=10,
-        connect_args={"connect_timeout": 5},
+        connect_args={
+            "connect_timeout": 5,
+            # A transaction left idle holds back every sync pull (the xid8 horizon):
+            # the server ends it rather than let it stall clients.
+            "options": f"-c idle_in_transaction_session_timeout={settings.idle_in_transaction_ms}",
+        },
     )
 
 

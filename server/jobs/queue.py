@@ -40,3 +40,13 @@ def recompute_tiers_job(org_id: str) -> dict[str, Any]:
 
     with transaction(_worker_sessions()) as session:
         return recompute_tiers(session, uuid.UUID(org_id))
+
+
+@blueprint.periodic(cron="17 3 * * *")
+@blueprint.task(name="compact_sync_changes", queue="default", retry=3)
+def compact_sync_changes_job(timestamp: int) -> dict[str, int]:
+    """Nightly: drop superseded sync change rows (tombstones stay) and old duplicate answers."""
+    from server.sync.maintenance import compact
+
+    with transaction(_worker_sessions()) as session:
+        return compact(session)

@@ -63,6 +63,22 @@ def install_triggers() -> None:
         )
 
 
+def backfill_change_log() -> None:
+    """Rows written before this migration get one change row per scope, parents first,
+    so a device on an upgraded installation pulls everything that already exists."""
+    for table, (entity, _) in SYNCED_TABLES.items():
+        op.execute(
+            f"""
+            INSERT INTO sync_changes (org_id, scope, entity, entity_id, kind, row_version)
+            SELECT t.org_id, s.scope, '{entity}', t.id,
+                   CASE WHEN t.deleted_at IS NULL THEN 'upsert' ELSE 'delete' END, t.row_version
+              FROM {table} AS t,
+                   LATERAL unnest(ff_row_scopes('{entity}', t.org_id, to_jsonb(t))) AS s(scope)
+             ORDER BY t.id
+            """
+        )
+
+
 def drop_triggers() -> None:
     for table in SYNCED_TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS ff_sync_log ON {table}")
@@ -280,6 +296,7 @@ def upgrade() -> None:
         sa.Column("field_clocks", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
     )
     install_triggers()
+    backfill_change_log()
 
 
 def downgrade() -> None:
