@@ -27,19 +27,18 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from server.auth.security import AccessClaims, create_access_token, hash_password
 from server.models import Organization, Territory, TerritoryRep, User
 from shared.enums import Role
+from tests.e2e.sync.harness import ServerProcess
 
 RESULTS = Path(__file__).parent / "results"
 BENCH_DB = "fieldforce_bench_sync"
@@ -48,14 +47,6 @@ SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 
 def say(message: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # ---- data --------------------------------------------------------------------------------------
@@ -134,41 +125,6 @@ def make_org(url: str, *, reps: int, customers_per_rep: int, visits_per_rep: int
 # ---- server ------------------------------------------------------------------------------------
 
 
-class Server:
-    def __init__(self, url: str, workers: int) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "FIELDFORCE_ENV": "test"}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server.app:create_app",
-                "--factory",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise RuntimeError("the benchmark server did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
 # ---- client scenarios -------------------------------------------------------------------------
 
 
@@ -208,19 +164,20 @@ def main(argv: list[str] | None = None) -> int:
     say(f"one territory with {args.customers} customers and {args.visits} visits")
     many = make_org(url, reps=args.clients, customers_per_rep=20, visits_per_rep=5)
     say(f"{args.clients} reps with 20 customers each")
-    server = Server(url, args.server_workers)
+    server = ServerProcess(url, workers=args.server_workers, secret=SECRET)
+    server.start()
     results: dict[str, Any] = {}
     try:
         with tempfile.TemporaryDirectory() as directory:
             say("fresh device pull")
             results["fresh_pull"] = run_client(
-                "fresh_pull", base=server.base, token=big["tokens"][0], user=big["reps"][0], directory=directory
+                "fresh_pull", base=server.url, token=big["tokens"][0], user=big["reps"][0], directory=directory
             )
             say(f"  {results['fresh_pull']}")
             say(f"week offline: {args.pending} pending mutations")
             results["week_offline"] = run_client(
                 "week_offline",
-                base=server.base,
+                base=server.url,
                 token=big["tokens"][0],
                 user=big["reps"][0],
                 directory=directory,
@@ -230,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"{args.clients} devices syncing at once")
             results["many_clients"] = run_client(
                 "many_clients",
-                base=server.base,
+                base=server.url,
                 tokens=many["tokens"],
                 users=many["reps"],
                 edits=args.edits_per_client,

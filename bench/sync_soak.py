@@ -14,12 +14,9 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import uvicorn
 from sqlalchemy import create_engine
 
 from server.app import create_app
@@ -28,7 +25,7 @@ from server.migrate import upgrade_to_head
 from tests.conftest import create_fresh_database
 from tests.e2e.sync.harness import TEST_SECRET
 from tests.e2e.sync.soak import run_soak
-from tests.server.conftest import free_port
+from tests.server.conftest import serving
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -44,16 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     upgrade_to_head(url)
     engine = create_engine(url)
     app = create_app(Settings(FIELDFORCE_ENV=Environment.test, DATABASE_URL=url, SECRET_KEY=TEST_SECRET))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     try:
-        with tempfile.TemporaryDirectory() as directory:
+        with serving(app) as base, tempfile.TemporaryDirectory() as directory:
             report = run_soak(
-                f"http://127.0.0.1:{port}",
+                base,
                 engine,
                 Path(directory),
                 clients=args.clients,
@@ -62,8 +53,6 @@ def main(argv: list[str] | None = None) -> int:
                 fault_rate=args.fault_rate,
             )
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"sync_soak-{datetime.now():%Y%m%d-%H%M%S}.json"

@@ -291,6 +291,19 @@ def _classify(error: AppError) -> Refusal:
     return Refusal(Outcome.rejected, error.code, error.detail, fields)
 
 
+def _kept_whole(batch: _Batch, mutation: Mutation, entity_id: uuid.UUID) -> dict[str, Any]:
+    """What every review row records: who pushed it, from which device, and the whole mutation."""
+    return {
+        "org_id": batch.actor.org_id,
+        "user_id": batch.actor.user_id,
+        "client_id": batch.client.client_id,
+        "mid": mutation.mid,
+        "entity": str(mutation.entity)[:32],
+        "entity_id": entity_id,
+        "mutation": to_jsonable_python(asdict(mutation)),
+    }
+
+
 def _store_refusal(batch: _Batch, mutation: Mutation, base: MutationResult, refusal: Refusal) -> MutationResult:
     try:
         entity_id = uuid.UUID(mutation.entity_id)
@@ -298,13 +311,7 @@ def _store_refusal(batch: _Batch, mutation: Mutation, base: MutationResult, refu
         entity_id = uuid.UUID(int=0)
     batch.session.add(
         SyncRejection(
-            org_id=batch.actor.org_id,
-            user_id=batch.actor.user_id,
-            client_id=batch.client.client_id,
-            mid=mutation.mid,
-            entity=str(mutation.entity)[:32],
-            entity_id=entity_id,
-            mutation=to_jsonable_python(asdict(mutation)),
+            **_kept_whole(batch, mutation, entity_id),
             outcome=str(refusal.outcome),
             code=refusal.code,
             detail=refusal.detail,
@@ -328,19 +335,13 @@ def _conflict(
 ) -> None:
     batch.session.add(
         SyncConflict(
-            org_id=batch.actor.org_id,
-            user_id=batch.actor.user_id,
-            client_id=batch.client.client_id,
-            mid=mutation.mid,
-            entity=mutation.entity,
-            entity_id=entity_id,
+            **_kept_whole(batch, mutation, entity_id),
             field=field_name,
             reason=reason,
             kept_value=to_jsonable_python(kept),
             lost_value=to_jsonable_python(lost),
             kept_clock=kept_clock.to_json() if kept_clock else None,
             lost_clock=lost_clock.to_json() if lost_clock else None,
-            mutation=to_jsonable_python(asdict(mutation)),
         )
     )
 

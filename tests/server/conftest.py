@@ -9,10 +9,10 @@ vanishes afterwards.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from server.app import create_app
 from server.auth.security import AccessClaims, create_access_token
 from server.config import Environment, Settings
+from tests.net import free_port
 from tests.server.world import WORLD, World, build_world
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -65,15 +66,9 @@ def session_factory(engine: Engine) -> TestSessionFactory:
     return TestSessionFactory(engine)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def live_server(settings: Settings, engine: Engine, session_factory: TestSessionFactory, world: World) -> Iterator[str]:
-    app = create_app(settings, engine=engine, session_factory=session_factory)  # type: ignore[arg-type]
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Run an ASGI app with uvicorn in a thread on a free loopback port; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -83,9 +78,18 @@ def live_server(settings: Settings, engine: Engine, session_factory: TestSession
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, engine: Engine, session_factory: TestSessionFactory, world: World) -> Iterator[str]:
+    app = create_app(settings, engine=engine, session_factory=session_factory)  # type: ignore[arg-type]
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

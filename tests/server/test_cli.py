@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.server.conftest import free_port
+from tests.net import free_port
 
 DATA = Path(__file__).parent / "data"
 

@@ -221,7 +221,7 @@ def note_mutation(mid: int, body: str = "hello") -> dict:
 def test_push_refusals(client, as_user, db, body, status, code):
     response = client.post("/api/v1/sync/push", json=body, headers=as_user("r1"))
     assert (response.status_code, response.json()["code"]) == (status, code)
-    assert db.scalar(select(text("count(*)")).select_from(SyncRejection)) == 0
+    assert db.scalar(select(text("count(*)")).select_from(SyncRejection).where(SyncRejection.org_id == W.org_a)) == 0
 
 
 @pytest.mark.parametrize(

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
 from server.app import create_app
 from server.config import Environment, Settings
 from tests.e2e.sync.harness import TEST_SECRET, Device, SyncOrg, build_org, make_device
-from tests.server.conftest import free_port
+from tests.server.conftest import serving
 
 
 @pytest.fixture(scope="session")
@@ -24,19 +21,8 @@ def sync_settings(database_url: str) -> Settings:
 
 @pytest.fixture(scope="session")
 def sync_server(sync_settings: Settings) -> Iterator[str]:
-    app = create_app(sync_settings)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the sync test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(sync_settings)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,7 +9,10 @@ with larger numbers.
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 import time
 import tracemalloc
 import uuid
@@ -45,8 +48,11 @@ from server.sync.entities import SYNCED
 from shared.enums import Role
 from shared.sync.hlc import HybridLogicalClock, wall_clock_ms
 from shared.sync.protocol import Entity
+from tests.net import free_port
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
 PASSWORD = "sync-harness-password"
 LYON = (4.80, 45.70)
 
@@ -159,6 +165,54 @@ def token(org: SyncOrg, user: uuid.UUID, minutes: int = 120) -> str:
 
 def bearer(org: SyncOrg, user: uuid.UUID) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(org, user)}"}
+
+
+class ServerProcess:
+    """The real server as its own process (uvicorn), so a test can kill it or a benchmark load it."""
+
+    def __init__(self, database_url: str, *, workers: int = 1, secret: str = TEST_SECRET) -> None:
+        self.workers = workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": secret, "FIELDFORCE_ENV": "test"}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "server.app:create_app",
+                "--factory",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+                "--log-level",
+                "warning",
+            ],
+            env=self.env,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers, open transactions left to the database."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
 
 
 # ---- faults -----------------------------------------------------------------------------------

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 
-import httpx
 import psycopg
 import pytest
 from sqlalchemy import Engine, select
@@ -19,45 +15,7 @@ from sqlalchemy.orm import Session
 from mobile.core.sync_client import TransientSyncError
 from server.db import libpq_url
 from server.models import Customer, Note, SyncClient
-from tests.e2e.sync.harness import TEST_SECRET, assert_converged, build_org, make_device
-from tests.server.conftest import free_port
-
-
-class ServerProcess:
-    def __init__(self, database_url: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET, "FIELDFORCE_ENV": "test"}
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server.app:create_app",
-                "--factory",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            env=self.env,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(timeout=10)
+from tests.e2e.sync.harness import ServerProcess, assert_converged, build_org, make_device
 
 
 @pytest.fixture
