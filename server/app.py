@@ -24,6 +24,8 @@ from server.middleware import BodySizeLimit, require_json_body
 from server.sync.router import files_router
 from server.sync.router import router as sync_router
 from server.territories.router import router as territories_router
+from server.tracking.router import devices_router
+from server.tracking.router import router as tracking_router
 from server.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -64,11 +66,12 @@ def create_app(
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
     json_only = [Depends(require_json_body)]
-    for router in (users_router, territories_router, customers_router, activities_router):
+    for router in (users_router, territories_router, customers_router, activities_router, devices_router):
         api.include_router(router, dependencies=json_only)
     # Sync checks content types per endpoint: files take any type, push takes JSON.
     api.include_router(sync_router)
     api.include_router(files_router)
+    api.include_router(tracking_router)  # tracker apps post forms: content types checked per endpoint
     app.include_router(api)
 
     @app.get("/health", tags=["ops"], summary="Liveness and database reachability")

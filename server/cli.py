@@ -27,11 +27,13 @@ org_app = typer.Typer(help="Organisations.")
 import_app = typer.Typer(help="Import data from other systems.")
 tiers_app = typer.Typer(help="Customer value tiers (A/B/C).")
 sync_app = typer.Typer(help="Offline sync maintenance.")
+tracking_app = typer.Typer(help="GPS tracking maintenance.")
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(import_app, name="import")
 app.add_typer(tiers_app, name="tiers")
 app.add_typer(sync_app, name="sync")
+app.add_typer(tracking_app, name="tracking")
 console = Console(stderr=True)
 
 
@@ -254,6 +256,19 @@ def sync_compact(
     with transaction(_session_factory()) as session:
         counts = compact(session, keep_results=timedelta(days=keep_days))
     typer.echo(f"{counts['changes_deleted']} change rows and {counts['results_deleted']} stored answers removed")
+
+
+@tracking_app.command("purge")
+def tracking_purge(
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Keep this many days (default POSITION_RETENTION_DAYS)")
+    ] = None,
+) -> None:
+    """Delete old positions in small batches. A worker also runs this nightly."""
+    from server.tracking.retention import purge_positions
+
+    keep = days or get_settings().position_retention_days
+    typer.echo(f"{purge_positions(_session_factory(), keep)} positions older than {keep} days deleted")
 
 
 @sync_app.command("status")

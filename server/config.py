@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, alias="DB_POOL_SIZE", ge=1)
     db_max_overflow: int = Field(default=20, alias="DB_MAX_OVERFLOW", ge=0)
     log_level: str = Field(default="info", alias="LOG_LEVEL")
+    position_retention_days: int = Field(default=180, alias="POSITION_RETENTION_DAYS", ge=1)
     # Server connections end a transaction idle this long (it would hold back sync pulls).
     idle_in_transaction_ms: int = Field(default=60_000, alias="DB_IDLE_IN_TRANSACTION_MS", ge=1_000)
 

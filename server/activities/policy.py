@@ -23,6 +23,7 @@ from server.customers.repository import visible_customer_ids
 from server.errors import Forbidden, InvalidInput
 from server.models import Customer, Note, Photo, Plan, Task, Visit
 from server.models.base import TenantMixin
+from server.tracking.verification import verify_visit
 from server.users.policy import forbid_fields
 from shared.enums import TaskStatus, VisitStatus
 
@@ -221,8 +222,10 @@ def check_visit_times(visit: Visit) -> None:
 
 
 def after_visit_write(ctx: WriteContext, visit: Visit, relations: dict[str, Any]) -> None:
-    """A completed visit moves the customer's last_visit_at forward (never back)."""
+    """Check-ins are verified against the customer's location; a completed visit moves
+    the customer's last_visit_at forward (never back)."""
     check_visit_times(visit)
+    verify_visit(ctx.session, visit)
     if visit.status is not VisitStatus.completed:
         return
     when = visit.check_out_at or visit.check_in_at or visit.planned_end or datetime.now(UTC)

@@ -68,8 +68,10 @@ class VisitCreate(StrictModel):
     status: VisitStatus = VisitStatus.planned
     check_in_at: AwareDatetime | None = None
     check_in_location: LatLon | None = None
+    check_in_accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     check_out_at: AwareDatetime | None = None
     check_out_location: LatLon | None = None
+    check_out_accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     outcome: str | None = Field(default=None, max_length=200)
     notes: Text | None = None
 
@@ -81,8 +83,10 @@ class VisitUpdate(StrictModel):
     status: VisitStatus | None = None
     check_in_at: AwareDatetime | None = None
     check_in_location: LatLon | None = None
+    check_in_accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     check_out_at: AwareDatetime | None = None
     check_out_location: LatLon | None = None
+    check_out_accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     outcome: str | None = Field(default=None, max_length=200)
     notes: Text | None = None
 
@@ -95,8 +99,10 @@ class VisitRead(TenantRead):
     status: VisitStatus
     check_in_at: datetime | None
     check_in_location: LatLon | None
+    check_in_accuracy_m: float | None
     check_out_at: datetime | None
     check_out_location: LatLon | None
+    check_out_accuracy_m: float | None
     verification_status: VerificationStatus
     verification_distance_m: float | None
     outcome: str | None

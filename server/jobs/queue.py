@@ -50,3 +50,12 @@ def compact_sync_changes_job(timestamp: int) -> dict[str, int]:
 
     with transaction(_worker_sessions()) as session:
         return compact(session)
+
+
+@blueprint.periodic(cron="41 3 * * *")
+@blueprint.task(name="purge_positions", queue="default", retry=3)
+def purge_positions_job(timestamp: int) -> dict[str, int]:
+    """Nightly: delete positions older than POSITION_RETENTION_DAYS."""
+    from server.tracking.retention import purge_positions
+
+    return {"deleted": purge_positions(_worker_sessions(), get_settings().position_retention_days)}

@@ -9,13 +9,16 @@ from server.models.organization import Organization
 from server.models.plan import Plan
 from server.models.sync import SyncChange, SyncClient, SyncConflict, SyncMutationResult, SyncRejection
 from server.models.territory import Territory, TerritoryRep
+from server.models.tracking import Device, LastPosition, Position, Workday
 from server.models.user import User
 
 __all__ = [
     "Base",
     "Contact",
     "Customer",
+    "Device",
     "FileChunk",
+    "LastPosition",
     "LoginFailure",
     "Note",
     "Opportunity",
@@ -23,6 +26,7 @@ __all__ = [
     "Organization",
     "Photo",
     "Plan",
+    "Position",
     "RefreshToken",
     "StoredFile",
     "SyncChange",
@@ -36,5 +40,6 @@ __all__ = [
     "TerritoryRep",
     "User",
     "Visit",
+    "Workday",
 ]
 from server.models import versioning as _versioning  # noqa: F401 - registers the row_version hook

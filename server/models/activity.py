@@ -57,8 +57,10 @@ class Visit(FieldClocksMixin, TenantMixin, Base):
     )
     check_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     check_in_location: Mapped[Any | None] = mapped_column(Geography("POINT", srid=4326, spatial_index=False))
+    check_in_accuracy_m: Mapped[float | None] = mapped_column(Float)
     check_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     check_out_location: Mapped[Any | None] = mapped_column(Geography("POINT", srid=4326, spatial_index=False))
+    check_out_accuracy_m: Mapped[float | None] = mapped_column(Float)
     verification_status: Mapped[VerificationStatus] = mapped_column(
         db_enum(VerificationStatus, "verification_status"), nullable=False, server_default="pending"
     )

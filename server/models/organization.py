@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, String, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, utcnow_column
@@ -18,5 +19,9 @@ class Organization(Base):
     slug: Mapped[str] = mapped_column(String(63), nullable=False, unique=True)
     # ISO 3166 alpha-2, used to normalise phone numbers typed without a country code.
     default_country: Mapped[str] = mapped_column(String(2), nullable=False, server_default="US")
+    # IANA zone: working hours and workdays are local times.
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, server_default="UTC")
+    # Check-in verification radius per tier, metres ({"A": 100}); 150 for a tier not named.
+    verification_radius_m: Mapped[dict[str, float]] = mapped_column(JSONB, nullable=False, server_default="{}")
     created_at: Mapped[datetime] = utcnow_column()
     updated_at: Mapped[datetime] = utcnow_column(onupdate=True)

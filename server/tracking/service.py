@@ -1,0 +1,203 @@
+"""Reading tracks, starting and ending workdays, presence at a visit."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from server.access.actor import Actor
+from server.errors import InvalidInput, NotFound
+from server.geo import point_out
+from server.models import Customer, Device, LastPosition, Organization, Position, User, Visit, Workday
+from server.tracking.geometry import Fix, distance_m, longest_dwell_minutes, simplify, stops
+from server.tracking.privacy import sharing_window
+
+MAX_TRACK_SPAN = timedelta(days=7)
+
+
+def visible_user(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
+    """The user whose positions the caller may ask for (404 for anyone else)."""
+    stmt = select(User).where(User.org_id == actor.org_id, User.id == user_id, User.deleted_at.is_(None))
+    if not actor.is_admin:
+        stmt = stmt.where(User.id.in_(actor.team_ids) if actor.is_manager else User.id == actor.user_id)
+    user = session.scalar(stmt)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def device_of(session: Session, actor: Actor, key: str) -> Device:
+    """The caller's own device, named by id or identifier."""
+    stmt = select(Device).where(
+        Device.org_id == actor.org_id, Device.user_id == actor.user_id, Device.deleted_at.is_(None)
+    )
+    try:
+        stmt = stmt.where(Device.id == uuid.UUID(key))
+    except ValueError:
+        stmt = stmt.where(Device.identifier == key)
+    device = session.scalar(stmt)
+    if device is None:
+        raise NotFound(f"device {key} is not one of yours", code="UNKNOWN_DEVICE")
+    return device
+
+
+def fixes_between(session: Session, actor: Actor, user_id: uuid.UUID, start: datetime, end: datetime) -> list[Fix]:
+    """The user's fixes in [start, end), filtered by what the caller may see."""
+    if end <= start:
+        raise InvalidInput("end must be after start", code="INVALID_TIME_RANGE", status=400)
+    if end - start > MAX_TRACK_SPAN:
+        raise InvalidInput("ask for at most 7 days at a time", code="TIME_RANGE_TOO_LONG", status=400)
+    rows = session.execute(
+        select(
+            Position.device_time,
+            Position.lat,
+            Position.lon,
+            Position.accuracy_m,
+            Position.speed_mps,
+            Position.altitude_m,
+        )
+        .where(
+            Position.user_id == user_id,
+            Position.org_id == actor.org_id,
+            Position.device_time >= start,
+            Position.device_time < end,
+        )
+        .order_by(Position.device_time)
+    ).all()
+    fixes = [Fix(*row) for row in rows]
+    if user_id != actor.user_id:
+        window = sharing_window(session, actor.org_id, user_id, start, end)
+        fixes = [fix for fix in fixes if window.allows(fix.time)]
+    return fixes
+
+
+@dataclass
+class TrackQuery:
+    start: datetime
+    end: datetime
+    tolerance_m: float = 10.0
+    stop_minutes: float = 5.0
+    stop_radius_m: float = 50.0
+
+
+def track(
+    session: Session, actor: Actor, user_id: uuid.UUID, query: TrackQuery
+) -> tuple[User, list[Fix], dict[str, Any]]:
+    user = visible_user(session, actor, user_id)
+    fixes = fixes_between(session, actor, user_id, query.start, query.end)
+    simplified = simplify(fixes, query.tolerance_m)
+    summary = {
+        "user_id": str(user_id),
+        "start": query.start.isoformat(),
+        "end": query.end.isoformat(),
+        "points_recorded": len(fixes),
+        "distance_m": round(distance_m(fixes), 1),
+        "points": [
+            {
+                "time": f.time.isoformat(),
+                "lat": f.lat,
+                "lon": f.lon,
+                "accuracy_m": f.accuracy_m,
+                "speed_mps": f.speed_mps,
+            }
+            for f in simplified
+        ],
+        "stops": [
+            {
+                "lat": s.lat,
+                "lon": s.lon,
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+                "minutes": round(s.minutes, 1),
+            }
+            for s in stops(fixes, radius_m=query.stop_radius_m, min_minutes=query.stop_minutes)
+        ],
+    }
+    return user, simplified, summary
+
+
+def last_positions(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    stmt = select(LastPosition).where(LastPosition.org_id == actor.org_id)
+    if not actor.is_admin:
+        stmt = stmt.where(
+            LastPosition.user_id.in_(actor.team_ids) if actor.is_manager else LastPosition.user_id == actor.user_id
+        )
+    out = []
+    for last in session.scalars(stmt):
+        if last.user_id != actor.user_id:
+            window = sharing_window(session, actor.org_id, last.user_id, last.device_time, last.device_time)
+            if not window.allows(last.device_time):
+                continue
+        out.append(
+            {
+                "user_id": str(last.user_id),
+                "time": last.device_time.isoformat(),
+                "lat": last.lat,
+                "lon": last.lon,
+                "accuracy_m": last.accuracy_m,
+                "speed_mps": last.speed_mps,
+                "battery_pct": last.battery_pct,
+            }
+        )
+    return out
+
+
+def start_workday(session: Session, actor: Actor) -> Workday:
+    """Start today (local time); starting again the same day keeps the first start and reopens it."""
+    zone = ZoneInfo(session.scalar(select(Organization.timezone).where(Organization.id == actor.org_id)) or "UTC")
+    now = datetime.now(UTC)
+    session.execute(
+        pg_insert(Workday)
+        .values(
+            id=uuid.uuid4(), org_id=actor.org_id, user_id=actor.user_id, day=now.astimezone(zone).date(), started_at=now
+        )
+        .on_conflict_do_update(index_elements=["user_id", "day"], set_={"ended_at": None})
+    )
+    return _today(session, actor, zone)
+
+
+def end_workday(session: Session, actor: Actor) -> Workday:
+    zone = ZoneInfo(session.scalar(select(Organization.timezone).where(Organization.id == actor.org_id)) or "UTC")
+    workday = _today(session, actor, zone)
+    workday.ended_at = datetime.now(UTC)
+    session.flush()
+    return workday
+
+
+def _today(session: Session, actor: Actor, zone: ZoneInfo) -> Workday:
+    day = datetime.now(UTC).astimezone(zone).date()
+    workday = session.scalar(
+        select(Workday)
+        .where(Workday.user_id == actor.user_id, Workday.day == day)
+        .execution_options(populate_existing=True)
+    )
+    if workday is None:
+        raise NotFound("no workday started today", code="WORKDAY_NOT_STARTED")
+    return workday
+
+
+def presence(session: Session, actor: Actor, visit: Visit, *, radius_m: float, minutes: float) -> dict[str, Any]:
+    """From the track: was the rep within `radius_m` of the customer for `minutes` between check-in and out?"""
+    customer = session.get(Customer, visit.customer_id)
+    spot = point_out(customer.location) if customer is not None else None
+    if spot is None:
+        return {"visit_id": str(visit.id), "present": None, "reason": "the customer has no location"}
+    if visit.check_in_at is None or visit.check_out_at is None:
+        return {"visit_id": str(visit.id), "present": None, "reason": "the visit has no check-in and check-out"}
+    fixes = fixes_between(session, actor, visit.rep_id, visit.check_in_at, visit.check_out_at + timedelta(seconds=1))
+    dwell = longest_dwell_minutes(fixes, spot["lat"], spot["lon"], radius_m)
+    return {
+        "visit_id": str(visit.id),
+        "present": dwell >= minutes,
+        "longest_dwell_minutes": round(dwell, 1),
+        "fixes": len(fixes),
+        "radius_m": radius_m,
+        "minutes": minutes,
+    }
