@@ -24,6 +24,7 @@ from server.auth.security import hash_password
 from server.models import (
     Contact,
     Customer,
+    Device,
     Note,
     Opportunity,
     Order,
@@ -68,6 +69,7 @@ class World:
     c2 = _id(0x2002)
     c3 = _id(0x2003)
     cb = _id(0x2B01)
+    r1_phone = _id(0x3001)
 
     def child(self, kind: str, customer: uuid.UUID) -> uuid.UUID:
         """Ids of the records hanging off a customer (contact, visit, ...)."""
@@ -172,5 +174,7 @@ def build_world(session: Session) -> World:
                 ),
             ]
         )
+    # r1's phone (the tracking tests report positions through it)
+    session.add(Device(id=w.r1_phone, org_id=w.org_a, user_id=w.r1, identifier="r1-phone", name="r1's phone"))
     session.flush()
     return w
