@@ -39,19 +39,20 @@ def distance_m(fixes: Sequence[Fix]) -> float:
     return sum(haversine_m(a.lat, a.lon, b.lat, b.lon) for a, b in itertools.pairwise(fixes))
 
 
-def simplify(fixes: Sequence[Fix], tolerance_m: float) -> list[Fix]:
-    """Douglas-Peucker with a tolerance in metres (iterative: a day of 2,880 fixes never recurses).
-
-    Distances to a segment are measured in a local equirectangular projection
-    around the track, which is exact to well under a metre at city scale.
-    """
-    if len(fixes) <= 2 or tolerance_m <= 0:
-        return list(fixes)
+def _project(fixes: Sequence[Fix]) -> tuple[list[float], list[float]]:
+    """Metres east and north in an equirectangular projection around the track's mean latitude:
+    exact to well under a metre at city scale, and a few multiplications per point."""
     lat0 = math.radians(sum(f.lat for f in fixes) / len(fixes))
     kx = math.cos(lat0) * math.pi / 180 * EARTH_RADIUS_M
     ky = math.pi / 180 * EARTH_RADIUS_M
-    xs = [f.lon * kx for f in fixes]
-    ys = [f.lat * ky for f in fixes]
+    return [f.lon * kx for f in fixes], [f.lat * ky for f in fixes]
+
+
+def simplify(fixes: Sequence[Fix], tolerance_m: float) -> list[Fix]:
+    """Douglas-Peucker with a tolerance in metres (iterative: a day of 2,880 fixes never recurses)."""
+    if len(fixes) <= 2 or tolerance_m <= 0:
+        return list(fixes)
+    xs, ys = _project(fixes)
     keep = [False] * len(fixes)
     keep[0] = keep[-1] = True
     stack = [(0, len(fixes) - 1)]
@@ -80,14 +81,18 @@ def simplify(fixes: Sequence[Fix], tolerance_m: float) -> list[Fix]:
 
 def stops(fixes: Sequence[Fix], *, radius_m: float, min_minutes: float) -> list[Stop]:
     """Places where the track stayed within `radius_m` of where it arrived for at least `min_minutes`."""
+    if not fixes:
+        return []
+    xs, ys = _project(fixes)
+    radius2 = radius_m * radius_m
     found: list[Stop] = []
-    i = 0
-    while i < len(fixes):
-        anchor = fixes[i]
+    i, count = 0, len(fixes)
+    while i < count:
+        ax, ay = xs[i], ys[i]
         j = i + 1
-        while j < len(fixes) and haversine_m(anchor.lat, anchor.lon, fixes[j].lat, fixes[j].lon) <= radius_m:
+        while j < count and (xs[j] - ax) ** 2 + (ys[j] - ay) ** 2 <= radius2:
             j += 1
-        last = fixes[j - 1]
+        anchor, last = fixes[i], fixes[j - 1]
         if (last.time - anchor.time).total_seconds() >= min_minutes * 60:
             group = fixes[i:j]
             found.append(
