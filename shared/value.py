@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from shared.enums import Tier
 
-__all__ = ["A_SHARE", "B_SHARE", "abc_tiers"]
+__all__ = ["A_SHARE", "B_SHARE", "TIER_VISIT_FREQUENCY_DAYS", "abc_tiers", "visit_frequency_days"]
 
 # Customers that together make the first 80 % of revenue are A, the next 15 % B,
 # the long tail C.
@@ -36,3 +36,13 @@ def abc_tiers(revenues: Sequence[float], a_share: float = A_SHARE, b_share: floa
         tiers[i] = Tier.A if share_before < a_share else Tier.B if share_before < b_share else Tier.C
         running += revenues[i]
     return tiers
+
+
+# How often a customer of each tier is visited unless the customer says otherwise:
+# the most valuable every two weeks, the long tail every eight.
+TIER_VISIT_FREQUENCY_DAYS: dict[Tier, int] = {Tier.A: 14, Tier.B: 28, Tier.C: 56}
+
+
+def visit_frequency_days(tier: Tier | str, override: int | None = None) -> int:
+    """Days between visits: the customer's own frequency, else its tier's."""
+    return override if override else TIER_VISIT_FREQUENCY_DAYS[Tier(tier)]

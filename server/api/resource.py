@@ -80,6 +80,8 @@ class ResourceSpec(Generic[ModelT]):
     relation_fields: Sequence[str] = ()
     # after a write is flushed: derived columns, link tables
     after_write: Callable[[WriteContext, ModelT, dict[str, Any]], None] | None = None
+    # after a soft delete is flushed (e.g. a territory's customers find their new territory)
+    after_delete: Callable[[WriteContext, ModelT], None] | None = None
     # extra read-only fields computed for a page of rows (e.g. a territory's reps)
     enrich: Callable[[Session, list[ModelT], list[dict[str, Any]]], None] | None = None
 
@@ -206,6 +208,8 @@ class ResourceSpec(Generic[ModelT]):
         self.policy.before_delete(ctx, obj)
         obj.deleted_at = datetime.now(UTC)
         self._flush(ctx.session)
+        if self.after_delete is not None:
+            self.after_delete(ctx, obj)
 
     def _flush(self, session: Session) -> None:
         try:

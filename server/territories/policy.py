@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, true
+from sqlalchemy import ColumnElement, delete, select, true
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
 from server.api.resource import Policy, WriteContext
 from server.errors import Forbidden, InvalidInput
 from server.models import Territory, TerritoryRep, User
+from server.territories.geojson import area_problem, normalised
 from shared.enums import Role
 
 
@@ -67,24 +67,14 @@ class TerritoryPolicy(Policy[Territory]):
 
 
 def geometry_value(ctx: WriteContext, values: dict[str, Any]) -> None:
-    """GeoJSON -> a valid MultiPolygon, or 422 INVALID_GEOMETRY with PostGIS's reason."""
+    """GeoJSON -> a normalised MultiPolygon, or 422 with the problem's code (SELF_INTERSECTION, ...)."""
     area = values.get("geometry")
     if area is None:
         return
-    geojson = json.dumps(area)
-    valid, reason = ctx.session.execute(
-        select(
-            func.ST_IsValid(func.ST_GeomFromGeoJSON(geojson)),
-            func.ST_IsValidReason(func.ST_GeomFromGeoJSON(geojson)),
-        )
-    ).one()
-    if not valid:
-        raise InvalidInput(
-            f"geometry is not a valid area: {reason}",
-            code="INVALID_GEOMETRY",
-            extra={"field": "geometry", "reason": reason},
-        )
-    values["geometry"] = func.ST_Multi(func.ST_SetSRID(func.ST_GeomFromGeoJSON(geojson), 4326))
+    problem = area_problem(ctx.session, area)
+    if problem is not None:
+        raise InvalidInput(f"geometry: {problem.detail}", code=problem.code, extra={"field": "geometry"})
+    values["geometry"] = normalised(area)
 
 
 def set_reps(ctx: WriteContext, territory: Territory, relations: dict[str, Any]) -> None:

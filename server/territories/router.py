@@ -1,14 +1,20 @@
-from __future__ import annotations
+"""Territories: CRUD, GeoJSON import and export, unassigned customers, coverage."""
 
-from typing import Any
+import uuid
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Body, Query, status
+from pydantic import AwareDatetime
 from sqlalchemy import Select, select
 
-from server.api.resource import ResourceSpec
-from server.api.router_factory import crud_router
+from server.api.resource import ResourceSpec, WriteContext
+from server.api.router_factory import PROBLEM_RESPONSES, crud_router
+from server.deps import CurrentActor, DbSession
 from server.models import Territory, TerritoryRep
+from server.territories import service
 from server.territories.policy import TerritoryPolicy, add_rep_ids, geometry_value, set_reps
 from server.territories.schemas import TerritoryCreate, TerritoryListQuery, TerritoryRead, TerritoryUpdate
+from server.unit_of_work import UnitOfWorkRoute
 
 
 def _filters(stmt: Select[Any], query: TerritoryListQuery) -> Select[Any]:
@@ -17,6 +23,15 @@ def _filters(stmt: Select[Any], query: TerritoryListQuery) -> Select[Any]:
             Territory.id.in_(select(TerritoryRep.territory_id).where(TerritoryRep.user_id == query.rep_id))
         )
     return stmt
+
+
+def after_territory_write(ctx: WriteContext, territory: Territory, relations: dict[str, Any]) -> None:
+    set_reps(ctx, territory, relations)
+    service.reassign_customers(ctx.session, territory.org_id, territory.id)
+
+
+def after_territory_delete(ctx: WriteContext, territory: Territory) -> None:
+    service.reassign_customers(ctx.session, territory.org_id, territory.id)
 
 
 territory_resource: ResourceSpec[Territory] = ResourceSpec(
@@ -32,8 +47,53 @@ territory_resource: ResourceSpec[Territory] = ResourceSpec(
     geometry_fields=("geometry",),
     convert_values=geometry_value,
     relation_fields=("rep_ids",),
-    after_write=set_reps,
+    after_write=after_territory_write,
+    after_delete=after_territory_delete,
     enrich=add_rep_ids,
 )
 
-router = crud_router(territory_resource, tag="territories")
+extra = APIRouter(prefix="/territories", tags=["territories"], route_class=UnitOfWorkRoute, responses=PROBLEM_RESPONSES)
+
+
+@extra.post("/import", status_code=status.HTTP_201_CREATED, summary="Import a GeoJSON FeatureCollection")
+def import_territories(
+    collection: Annotated[dict[str, Any], Body(description="RFC 7946 FeatureCollection; properties.name required")],
+    session: DbSession,
+    actor: CurrentActor,
+) -> dict[str, Any]:
+    """Every feature is checked first (each problem with its index and code); one bad feature imports
+    nothing. Winding is normalised; overlaps with other territories are reported; customers move
+    to the territories that now cover them."""
+    return service.import_collection(WriteContext(session, actor), territory_resource, collection)
+
+
+@extra.get("/export", summary="The territories the caller sees, as a GeoJSON FeatureCollection")
+def export_territories(session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    return service.export_collection(session, territory_resource, actor)
+
+
+@extra.get("/unassigned-customers", summary="Customers with a location outside every territory")
+def unassigned(
+    session: DbSession,
+    actor: CurrentActor,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    return service.unassigned_customers(session, actor, limit, cursor)
+
+
+@extra.get("/{item_id}/coverage", summary="Customers by tier, visits due and done in a period")
+def territory_coverage(
+    item_id: uuid.UUID,
+    session: DbSession,
+    actor: CurrentActor,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+) -> dict[str, Any]:
+    territory = territory_resource.get_visible(session, actor, item_id)
+    return service.coverage(session, territory, start, end)
+
+
+router = APIRouter()
+router.include_router(extra)  # before /territories/{item_id}
+router.include_router(crud_router(territory_resource, tag="territories"))

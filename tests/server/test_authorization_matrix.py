@@ -277,6 +277,35 @@ CASES: list[Case] = [
         lambda: {"resolution": "checked"},
     ),
     Case("sync status", "GET", "/api/v1/sync/status", statuses(200, 403, 403, 200)),
+    # territories: GeoJSON, unassigned, coverage
+    Case(
+        "import territories (no reps named)",
+        "POST",
+        "/api/v1/territories/import",
+        statuses(201, 422, 403, 201),
+        lambda: {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"name": "Imported"},
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[4.9, 45.8], [4.91, 45.8], [4.91, 45.81], [4.9, 45.81], [4.9, 45.8]]],
+                    },
+                }
+            ],
+        },
+    ),
+    Case("export territories", "GET", "/api/v1/territories/export", READ_ALL),
+    Case("unassigned customers", "GET", "/api/v1/territories/unassigned-customers", READ_ALL),
+    Case("coverage of t1", "GET", f"/api/v1/territories/{W.t1}/coverage", READ_ONE),
+    Case(
+        "coverage of another team's territory",
+        "GET",
+        f"/api/v1/territories/{W.t3}/coverage",
+        statuses(200, 404, 404, 404),
+    ),
     # devices and tracking
     Case("list devices", "GET", "/api/v1/devices", READ_ALL),
     Case("get r1's device", "GET", f"/api/v1/devices/{W.r1_phone}", READ_ONE),
@@ -388,5 +417,6 @@ def _template(path: str) -> str:
     path = path.split("?")[0]
     path = re.sub(r"/users/[0-9a-f-]{36}/track$", "/users/{user_id}/track", path)
     path = re.sub(r"/visits/[0-9a-f-]{36}/presence$", "/visits/{visit_id}/presence", path)
+    path = re.sub(r"/territories/[0-9a-f-]{36}/coverage$", "/territories/{item_id}/coverage", path)
     path = re.sub(r"/[0-9a-f]{64}$", "/{sha256}", path)
     return re.sub(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "/{item_id}", path)

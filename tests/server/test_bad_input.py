@@ -136,13 +136,13 @@ def test_self_intersecting_territory_is_422(client, as_user):
     bow_tie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
     response = client.post("/api/v1/territories", json={"name": "Bow", "geometry": bow_tie}, headers=as_user("admin_a"))
     assert response.status_code == 422
-    assert response.json()["code"] == "INVALID_GEOMETRY"
+    assert response.json()["code"] == "SELF_INTERSECTION"
 
 
 def test_unclosed_ring_is_422(client, as_user):
     ring = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}
     response = client.post("/api/v1/territories", json={"name": "Open", "geometry": ring}, headers=as_user("admin_a"))
-    assert response.status_code == 422
+    assert (response.status_code, response.json()["code"]) == (422, "UNCLOSED_RING")
 
 
 def test_duplicate_client_id_is_409(client, as_user, world):

@@ -1,0 +1,189 @@
+"""Territory import and export, assignment by containment, coverage."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from server.access.actor import Actor
+from server.api.pagination import decode_cursor, encode_cursor
+from server.api.resource import ResourceSpec, WriteContext
+from server.customers.repository import visible_customers
+from server.errors import AppError
+from server.geo import point_out
+from server.models import Customer, Territory, Visit
+from server.territories.geojson import area_problem
+from shared.enums import Tier, VisitStatus
+from shared.value import visit_frequency_days
+
+MAX_IMPORT_FEATURES = 500
+
+# Customers that were in the territory or lie in its (new) area get the territory
+# that covers them now (the smallest when several do), in the same transaction:
+# the sync change log sees every move.
+_REASSIGN = text(
+    """
+    UPDATE customers AS c SET territory_id = moved.territory_id
+      FROM (
+        SELECT k.id,
+               (SELECT t.id FROM territories AS t
+                 WHERE t.org_id = k.org_id AND t.deleted_at IS NULL
+                   AND ST_Covers(t.geometry, k.location::geometry)
+                 ORDER BY ST_Area(t.geometry), t.id LIMIT 1) AS territory_id
+          FROM customers AS k
+         WHERE k.org_id = :org_id AND k.deleted_at IS NULL AND k.location IS NOT NULL
+           AND (k.territory_id = :territory_id
+                OR k.location::geometry && (SELECT geometry FROM territories WHERE id = :territory_id))
+      ) AS moved
+     WHERE c.id = moved.id AND c.territory_id IS DISTINCT FROM moved.territory_id
+    """
+)
+
+_OVERLAPS = text(
+    """
+    SELECT a.id AS a, b.id AS b, a.name AS a_name, b.name AS b_name,
+           ST_Area(ST_Intersection(a.geometry, b.geometry)::geography) AS area_m2
+      FROM territories AS a JOIN territories AS b
+        ON a.org_id = b.org_id AND a.id < b.id AND ST_Intersects(a.geometry, b.geometry)
+     WHERE a.org_id = :org_id AND a.deleted_at IS NULL AND b.deleted_at IS NULL
+       AND (a.id = ANY(:ids) OR b.id = ANY(:ids))
+       AND ST_Area(ST_Intersection(a.geometry, b.geometry)) > 0
+     ORDER BY area_m2 DESC
+    """
+)
+
+
+class ImportFailed(AppError):
+    status, code, title = 422, "IMPORT_FAILED", "Import failed"
+
+
+def reassign_customers(session: Session, org_id: uuid.UUID, territory_id: uuid.UUID) -> int:
+    session.flush()
+    return session.execute(_REASSIGN, {"org_id": org_id, "territory_id": territory_id}).rowcount or 0
+
+
+def overlaps(session: Session, org_id: uuid.UUID, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    return [
+        {"a": str(r.a), "b": str(r.b), "a_name": r.a_name, "b_name": r.b_name, "area_m2": round(r.area_m2, 1)}
+        for r in session.execute(_OVERLAPS, {"org_id": org_id, "ids": ids})
+    ]
+
+
+def import_collection(ctx: WriteContext, spec: ResourceSpec[Territory], collection: Any) -> dict[str, Any]:
+    """All features are checked first; one bad feature imports nothing."""
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
+        raise ImportFailed("Send a GeoJSON FeatureCollection", code="NOT_A_FEATURE_COLLECTION")
+    features = collection.get("features")
+    if not isinstance(features, list) or not features:
+        raise ImportFailed("The FeatureCollection has no features", code="NO_FEATURES")
+    if len(features) > MAX_IMPORT_FEATURES:
+        raise ImportFailed(f"At most {MAX_IMPORT_FEATURES} territories per import", code="TOO_MANY_FEATURES")
+    errors = []
+    for index, feature in enumerate(features):
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            errors.append({"index": index, "code": "NOT_A_FEATURE", "detail": "each item is a GeoJSON Feature"})
+            continue
+        if not isinstance(properties, dict) or not str(properties.get("name") or "").strip():
+            errors.append({"index": index, "code": "MISSING_NAME", "detail": "properties.name is required"})
+            continue
+        problem = area_problem(ctx.session, feature.get("geometry"))
+        if problem is not None:
+            errors.append({"index": index, "code": problem.code, "detail": problem.detail})
+    if errors:
+        raise ImportFailed(
+            f"{len(errors)} of {len(features)} features are not valid territories; nothing was imported",
+            extra={"errors": errors},
+        )
+    created = []
+    for feature in features:
+        properties = feature["properties"]
+        payload = {"name": str(properties["name"]).strip()[:200], "geometry": feature["geometry"]}
+        for key in ("color", "rep_ids"):
+            if properties.get(key) is not None:
+                payload[key] = properties[key]
+        created.append(spec.create(ctx, spec.create_schema.model_validate(payload)))
+    ids = [t.id for t in created]
+    return {"created": [str(i) for i in ids], "overlaps": overlaps(ctx.session, ctx.actor.org_id, ids)}
+
+
+def export_collection(session: Session, spec: ResourceSpec[Territory], actor: Actor) -> dict[str, Any]:
+    territories = list(session.scalars(spec.base_query(actor).order_by(Territory.name, Territory.id)))
+    rows = spec.serialize(session, territories)
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": str(row["id"]),
+                "geometry": row["geometry"],
+                "properties": {"name": row["name"], "color": row["color"], "rep_ids": [str(r) for r in row["rep_ids"]]},
+            }
+            for row in rows
+        ],
+    }
+
+
+def unassigned_customers(session: Session, actor: Actor, limit: int, cursor: str | None) -> dict[str, Any]:
+    """Customers with a location that no territory covers (as far as the caller may see)."""
+    stmt = select(Customer).where(
+        Customer.org_id == actor.org_id,
+        Customer.deleted_at.is_(None),
+        Customer.location.is_not(None),
+        Customer.territory_id.is_(None),
+        visible_customers(actor),
+    )
+    if cursor:
+        stmt = stmt.where(Customer.id > decode_cursor(cursor))
+    rows = list(session.scalars(stmt.order_by(Customer.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [{"id": str(c.id), "name": c.name, "location": point_out(c.location)} for c in rows],
+        "next_cursor": encode_cursor(rows[-1].id) if more and rows else None,
+    }
+
+
+def coverage(session: Session, territory: Territory, start: datetime | None, end: datetime | None) -> dict[str, Any]:
+    """Customers by tier; visits due and done in the period (default: this calendar month)."""
+    now = datetime.now(UTC)
+    start = start or now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = end or (start + timedelta(days=32)).replace(day=1)
+    customers = session.execute(
+        select(Customer.id, Customer.tier, Customer.visit_frequency_days, Customer.last_visit_at).where(
+            Customer.org_id == territory.org_id, Customer.territory_id == territory.id, Customer.deleted_at.is_(None)
+        )
+    ).all()
+    by_tier = Counter(str(c.tier) for c in customers)
+    due = Counter()
+    for c in customers:
+        frequency = timedelta(days=visit_frequency_days(c.tier, c.visit_frequency_days))
+        if c.last_visit_at is None or c.last_visit_at + frequency < end:
+            due[str(c.tier)] += 1
+    done_rows = session.execute(
+        select(Customer.tier, func.count(func.distinct(Visit.customer_id)))
+        .join(Customer, Customer.id == Visit.customer_id)
+        .where(
+            Visit.org_id == territory.org_id,
+            Customer.territory_id == territory.id,
+            Visit.deleted_at.is_(None),
+            Visit.status == VisitStatus.completed,
+            func.coalesce(Visit.check_out_at, Visit.check_in_at, Visit.planned_start) >= start,
+            func.coalesce(Visit.check_out_at, Visit.check_in_at, Visit.planned_start) < end,
+        )
+        .group_by(Customer.tier)
+    ).all()
+    done = {str(tier): count for tier, count in done_rows}
+    tiers = [t.value for t in Tier]
+    return {
+        "territory_id": str(territory.id),
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "customers": {t: by_tier.get(t, 0) for t in tiers},
+        "visits_due": {t: due.get(t, 0) for t in tiers},
+        "customers_visited": {t: done.get(t, 0) for t in tiers},
+    }
