@@ -179,13 +179,15 @@ def day_track(url: str, org: dict[str, Any]) -> None:
     engine.dispose()
 
 
-def time_track(base: str, org: dict[str, Any], repeat: int = 30) -> dict[str, Any]:
+def time_track(base: str, org: dict[str, Any], repeat: int = 100) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {org['tokens'][0]}"}
     params = {"start": DAY.isoformat(), "end": (DAY + timedelta(days=1)).isoformat(), "tolerance_m": 10}
     url = f"/api/v1/tracking/users/{org['users'][0]}/track"
     timings = []
     with httpx.Client(base_url=base, timeout=30) as http:
         body = http.get(url, params=params, headers=headers).json()
+        for _ in range(20):  # warm-up: connections, caches
+            http.get(url, params=params, headers=headers)
         for _ in range(repeat):
             began = time.perf_counter()
             http.get(url, params=params, headers=headers).raise_for_status()
@@ -238,6 +240,34 @@ def fill(url: str, org: dict[str, Any], rows: int) -> float:
     return time.perf_counter() - began
 
 
+def track_only(args: argparse.Namespace) -> int:
+    from sqlalchemy import make_url
+
+    from server.db import database_url
+
+    url = make_url(database_url()).set(database="fieldforce_bench_tracking").render_as_string(hide_password=False)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        user, org_id = conn.execute(
+            text(
+                "SELECT user_id, org_id FROM positions WHERE device_time >= :d AND device_time < :e "
+                "GROUP BY user_id, org_id ORDER BY count(*) DESC LIMIT 1"
+            ),
+            {"d": DAY, "e": DAY + timedelta(days=1)},
+        ).one()
+        rows = conn.execute(text("SELECT count(*) FROM positions")).scalar()
+    engine.dispose()
+    server = ServerProcess(url, workers=args.server_workers, secret=SECRET)
+    server.start()
+    try:
+        org = {"users": [user], "tokens": [create_access_token(AccessClaims(user, org_id, Role.rep, 0), SECRET, 60)]}
+        timing = time_track(server.url, org, args.track_repeat)
+    finally:
+        server.stop()
+    print(f"day track (2,880 fixes) with {rows:,} rows in the table: {timing}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=20)
@@ -246,7 +276,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-seconds", type=float, default=20)
     parser.add_argument("--fill", type=int, default=10_000_000)
     parser.add_argument("--server-workers", type=int, default=2)
+    parser.add_argument("--track-repeat", type=int, default=100, help="track requests timed (after 20 warm-up ones)")
+    parser.add_argument(
+        "--track-only",
+        action="store_true",
+        help="re-time the day track on the database a previous full run left (no rebuild)",
+    )
     args = parser.parse_args(argv)
+    if args.track_only:
+        return track_only(args)
 
     from server.migrate import upgrade_to_head
     from tests.conftest import create_fresh_database
@@ -266,12 +304,12 @@ def main(argv: list[str] | None = None) -> int:
         results["single"] = asyncio.run(single_reports(server.url, org, args.rate, args.rate_seconds))
         say(f"  {results['single']}")
         day_track(url, org)
-        results["track_small"] = time_track(server.url, org)
+        results["track_small"] = time_track(server.url, org, args.track_repeat)
         say(f"  track, table as is: {results['track_small']}")
         if args.fill:
             say(f"adding {args.fill:,} positions")
             results["fill_seconds"] = fill(url, org, args.fill)
-            results["track_full"] = time_track(server.url, org)
+            results["track_full"] = time_track(server.url, org, args.track_repeat)
             say(f"  track, with {args.fill:,} more: {results['track_full']}")
         engine = create_engine(url)
         with engine.connect() as conn:
