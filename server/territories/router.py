@@ -11,7 +11,7 @@ from server.api.resource import ResourceSpec, WriteContext
 from server.api.router_factory import PROBLEM_RESPONSES, crud_router
 from server.deps import CurrentActor, DbSession
 from server.models import Territory, TerritoryRep
-from server.territories import service
+from server.territories import balancing, service
 from server.territories.policy import TerritoryPolicy, add_rep_ids, geometry_value, set_reps
 from server.territories.schemas import TerritoryCreate, TerritoryListQuery, TerritoryRead, TerritoryUpdate
 from server.unit_of_work import UnitOfWorkRoute
@@ -92,6 +92,20 @@ def territory_coverage(
 ) -> dict[str, Any]:
     territory = territory_resource.get_visible(session, actor, item_id)
     return service.coverage(session, territory, start, end)
+
+
+@extra.post("/balance", summary="Propose moving customers so that reps' monthly workloads are even")
+def propose_balance(body: balancing.BalanceRequest, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    """Nothing changes: the answer lists the moves and each rep's workload before and after.
+    Apply it with POST /territories/balance/apply."""
+    return balancing.propose(session, actor, body)
+
+
+@extra.post("/balance/apply", summary="Apply a balancing proposal")
+def apply_balance(body: balancing.ApplyRequest, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    from server.customers.router import customer_resource
+
+    return balancing.apply(WriteContext(session, actor), customer_resource, body)
 
 
 router = APIRouter()

@@ -55,23 +55,27 @@ def fixes_between(session: Session, actor: Actor, user_id: uuid.UUID, start: dat
     if end - start > MAX_TRACK_SPAN:
         raise InvalidInput("ask for at most 7 days at a time", code="TIME_RANGE_TOO_LONG", status=400)
     # Core, not ORM, results: a day is thousands of plain tuples.
-    rows = session.connection().execute(
-        select(
-            Position.device_time,
-            Position.lat,
-            Position.lon,
-            Position.accuracy_m,
-            Position.speed_mps,
-            Position.altitude_m,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Position.device_time,
+                Position.lat,
+                Position.lon,
+                Position.accuracy_m,
+                Position.speed_mps,
+                Position.altitude_m,
+            )
+            .where(
+                Position.user_id == user_id,
+                Position.org_id == actor.org_id,
+                Position.device_time >= start,
+                Position.device_time < end,
+            )
+            .order_by(Position.device_time)
         )
-        .where(
-            Position.user_id == user_id,
-            Position.org_id == actor.org_id,
-            Position.device_time >= start,
-            Position.device_time < end,
-        )
-        .order_by(Position.device_time)
-    ).all()
+        .all()
+    )
     fixes = [Fix(*row) for row in rows]
     if user_id != actor.user_id:
         window = sharing_window(session, actor.org_id, user_id, start, end)

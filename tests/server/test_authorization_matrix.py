@@ -306,6 +306,20 @@ CASES: list[Case] = [
         f"/api/v1/territories/{W.t3}/coverage",
         statuses(200, 404, 404, 404),
     ),
+    Case(
+        "propose a balance for m1's team",
+        "POST",
+        "/api/v1/territories/balance",
+        statuses(200, 200, 403, 404),
+        lambda: {"manager_id": str(W.m1), "time_limit_s": 1},
+    ),
+    Case(
+        "apply an empty balance",
+        "POST",
+        "/api/v1/territories/balance/apply",
+        statuses(200, 200, 403, 200),
+        lambda: {"moves": []},
+    ),
     # devices and tracking
     Case("list devices", "GET", "/api/v1/devices", READ_ALL),
     Case("get r1's device", "GET", f"/api/v1/devices/{W.r1_phone}", READ_ONE),
