@@ -22,25 +22,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
 import uuid
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from bench.common import record_results
 from server.auth.security import AccessClaims, create_access_token, hash_password
 from server.models import Organization, Territory, TerritoryRep, User
 from shared.enums import Role
 from tests.e2e.sync.harness import ServerProcess
 
-RESULTS = Path(__file__).parent / "results"
 BENCH_DB = "fieldforce_bench_sync"
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 
@@ -197,16 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"  {results['many_clients']}")
     finally:
         server.stop()
-    record = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "command": "python -m bench.sync_load " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "parameters": vars(args),
-        "results": results,
-    }
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"sync_load-{datetime.now():%Y%m%d-%H%M%S}.json"
-    out.write_text(json.dumps(record, indent=2))
+    out = record_results("sync_load", argv, vars(args), results)
     fresh, week, crowd = results["fresh_pull"], results["week_offline"], results["many_clients"]
     burst, paced = crowd["burst"], crowd["paced"]
     rows = [

@@ -22,27 +22,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import platform
 import statistics
 import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from bench.common import record_results
 from server.auth.security import AccessClaims, create_access_token
 from server.models import Device, Organization, User
 from shared.enums import Role
 from tests.e2e.sync.harness import ServerProcess
 
-RESULTS = Path(__file__).parent / "results"
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 DAY = datetime(2026, 11, 2, tzinfo=UTC)
 
@@ -317,16 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
     finally:
         server.stop()
-    record = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "command": "python -m bench.tracking_load " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "parameters": vars(args),
-        "results": results,
-    }
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"tracking_load-{datetime.now():%Y%m%d-%H%M%S}.json"
-    out.write_text(json.dumps(record, indent=2, default=str))
+    out = record_results("tracking_load", argv, vars(args), results)
     ingest, single, small = results["ingest"], results["single"], results["track_small"]
     print(f"\n{'scenario':<44} {'measured':>14} {'target':>12}")
     print(f"{'sustained batch ingest':<44} {ingest['positions_per_second']:>10,.0f} /s {'>= 5,000/s':>12}")

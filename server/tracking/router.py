@@ -153,7 +153,10 @@ def get_last(session: DbSession, actor: CurrentActor) -> dict[str, Any]:
 
 
 @router.get("/tracking/live", summary="Server-sent events: position updates of the reps the caller may see")
-async def live(request: Request, actor: CurrentActor) -> StreamingResponse:
+async def live(request: Request, actor: CurrentActor, session: DbSession) -> StreamingResponse:
+    # The stream may last hours: give the request's pooled connection back now (the
+    # stream listens on a connection of its own), or open live maps would drain the pool.
+    session.close()
     dsn = libpq_url(request.app.state.engine.url.render_as_string(hide_password=False))
     factory = request.app.state.session_factory
 
