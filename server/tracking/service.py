@@ -17,7 +17,7 @@ from server.errors import InvalidInput, NotFound
 from server.geo import point_out
 from server.models import Customer, Device, LastPosition, Organization, Position, User, Visit, Workday
 from server.tracking.geometry import Fix, distance_m, longest_dwell_minutes, simplify, stops
-from server.tracking.privacy import sharing_window
+from server.tracking.privacy import sharing_window, sharing_windows
 
 MAX_TRACK_SPAN = timedelta(days=7)
 
@@ -134,24 +134,30 @@ def last_positions(session: Session, actor: Actor) -> list[dict[str, Any]]:
         stmt = stmt.where(
             LastPosition.user_id.in_(actor.team_ids) if actor.is_manager else LastPosition.user_id == actor.user_id
         )
-    out = []
-    for last in session.scalars(stmt):
-        if last.user_id != actor.user_id:
-            window = sharing_window(session, actor.org_id, last.user_id, last.device_time, last.device_time)
-            if not window.allows(last.device_time):
-                continue
-        out.append(
-            {
-                "user_id": str(last.user_id),
-                "time": last.device_time.isoformat(),
-                "lat": last.lat,
-                "lon": last.lon,
-                "accuracy_m": last.accuracy_m,
-                "speed_mps": last.speed_mps,
-                "battery_pct": last.battery_pct,
-            }
+    latest = list(session.scalars(stmt))
+    others = [last for last in latest if last.user_id != actor.user_id]
+    windows = {}
+    if others:
+        windows = sharing_windows(
+            session,
+            actor.org_id,
+            [last.user_id for last in others],
+            min(last.device_time for last in others),
+            max(last.device_time for last in others),
         )
-    return out
+    return [
+        {
+            "user_id": str(last.user_id),
+            "time": last.device_time.isoformat(),
+            "lat": last.lat,
+            "lon": last.lon,
+            "accuracy_m": last.accuracy_m,
+            "speed_mps": last.speed_mps,
+            "battery_pct": last.battery_pct,
+        }
+        for last in latest
+        if last.user_id == actor.user_id or windows[last.user_id].allows(last.device_time)
+    ]
 
 
 def start_workday(session: Session, actor: Actor) -> Workday:

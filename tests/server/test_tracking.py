@@ -274,6 +274,20 @@ def test_managers_see_positions_only_in_working_hours_of_a_started_day(client, a
     assert track_of(client, as_user("admin_b")).status_code == 404
 
 
+def test_last_positions_follow_the_same_privacy(client, as_user, db):
+    walk(client, as_user("r1"))  # the last fix is at 09:50 UTC
+    assert [p["user_id"] for p in client.get("/api/v1/tracking/last", headers=as_user("r1")).json()["items"]] == [
+        str(W.r1)
+    ]
+    assert client.get("/api/v1/tracking/last", headers=as_user("m1")).json()["items"] == []
+    db.add(Workday(org_id=W.org_a, user_id=W.r1, day=DAY.date(), started_at=DAY + timedelta(hours=8)))
+    db.get(User, W.r1).working_hours = {"mon": [["08:00", "18:00"]]}
+    db.flush()
+    shown = client.get("/api/v1/tracking/last", headers=as_user("m1")).json()["items"]
+    assert [(p["user_id"], p["lat"]) for p in shown] == [(str(W.r1), C1_SPOT[0] + 0.00001 * (20 % 3))]
+    assert client.get("/api/v1/tracking/last", headers=as_user("m2")).json()["items"] == []  # not m2's team
+
+
 def test_workday_start_and_end(client, as_user, db):
     started = client.post("/api/v1/tracking/workday/start", headers=as_user("r1")).json()
     assert started["ended_at"] is None
