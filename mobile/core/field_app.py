@@ -19,7 +19,7 @@ from typing import Any
 from mobile.core.store import LocalStore
 from shared.geo import haversine_m
 from shared.sync.merge import ADDRESS_FIELDS, REP_EDITABLE_FIELDS
-from shared.sync.protocol import ACCEPTED_OUTCOMES, Entity, MutationType
+from shared.sync.protocol import Entity, MutationType
 
 __all__ = ["FieldApp", "NearbyCustomer", "new_id"]
 
@@ -265,6 +265,3 @@ class FieldApp:
             raise KeyError(f"task {task_id} is not on this device")
         data = {"status": "done", "generation": task.get("generation", 0)}
         return self._write(MutationType.update, Entity.task, task_id, data)
-
-    def was_accepted(self, outcome: str) -> bool:
-        return outcome in ACCEPTED_OUTCOMES

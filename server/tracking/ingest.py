@@ -77,7 +77,8 @@ def parse_time(value: Any, *, now: datetime | None = None) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _number(raw: dict[str, Any], key: str, low: float, high: float, *, required: bool = False) -> float | None:
+def bounded_number(raw: dict[str, Any], key: str, low: float, high: float, *, required: bool = False) -> float | None:
+    """raw[key] as a finite number in [low, high], None when absent; a sentence for the client otherwise."""
     value = raw.get(key)
     if value is None or value == "":
         if required:
@@ -100,8 +101,8 @@ def point_from_app(raw: Any, now: datetime | None = None) -> PositionIn:
     charging, activity}."""
     if not isinstance(raw, dict):
         raise PointInvalid("a point is an object")
-    lat = _number(raw, "lat", -90, 90, required=True)
-    lon = _number(raw, "lon", -180, 180, required=True)
+    lat = bounded_number(raw, "lat", -90, 90, required=True)
+    lon = bounded_number(raw, "lon", -180, 180, required=True)
     assert lat is not None and lon is not None
     activity = raw.get("activity")
     charging = raw.get("charging")
@@ -109,11 +110,11 @@ def point_from_app(raw: Any, now: datetime | None = None) -> PositionIn:
         time=parse_time(raw.get("time"), now=now),
         lat=lat,
         lon=lon,
-        accuracy_m=_number(raw, "accuracy", 0, 100_000),
-        speed_mps=_number(raw, "speed", 0, 1_000),
-        heading=_number(raw, "heading", 0, 360),
-        altitude_m=_number(raw, "altitude", -1_000, 20_000),
-        battery_pct=_number(raw, "battery", 0, 100),
+        accuracy_m=bounded_number(raw, "accuracy", 0, 100_000),
+        speed_mps=bounded_number(raw, "speed", 0, 1_000),
+        heading=bounded_number(raw, "heading", 0, 360),
+        altitude_m=bounded_number(raw, "altitude", -1_000, 20_000),
+        battery_pct=bounded_number(raw, "battery", 0, 100),
         charging=charging if isinstance(charging, bool) else None,
         activity=str(activity)[:32] if activity is not None else None,
     )

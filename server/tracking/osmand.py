@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from server.tracking.ingest import PointInvalid, PositionIn, _number, parse_time
+from server.tracking.ingest import PointInvalid, PositionIn, bounded_number, parse_time
 
 KNOT_MPS = 0.514444
 
@@ -54,15 +54,15 @@ def from_parameters(params: Mapping[str, str]) -> TrackerReport:
         if len(parts) != 2:
             raise PointInvalid("location must be 'lat,lon'")
         values["lat"], values["lon"] = parts[0].strip(), parts[1].strip()
-    speed_knots = _number(values, "speed", 0, 2_000)
+    speed_knots = bounded_number(values, "speed", 0, 2_000)
     heading_key = "bearing" if "bearing" in values else "heading"
-    heading = _number(values, heading_key, 0, 360)
-    lat = _number(values, "lat", -90, 90, required=True)
-    lon = _number(values, "lon", -180, 180, required=True)
+    heading = bounded_number(values, heading_key, 0, 360)
+    lat = bounded_number(values, "lat", -90, 90, required=True)
+    lon = bounded_number(values, "lon", -180, 180, required=True)
     assert lat is not None and lon is not None
-    accuracy = _number(values, "accuracy", 0, 100_000)
+    accuracy = bounded_number(values, "accuracy", 0, 100_000)
     if accuracy is None and values.get("hdop"):
-        hdop = _number(values, "hdop", 0, 100)
+        hdop = bounded_number(values, "hdop", 0, 100)
         accuracy = hdop * 5 if hdop is not None else None  # ~5 m per unit of HDOP for phone GNSS
     if _flag(values.get("valid")) is False:
         raise PointInvalid("the device marked this fix as not valid")
@@ -73,8 +73,8 @@ def from_parameters(params: Mapping[str, str]) -> TrackerReport:
         accuracy_m=accuracy,
         speed_mps=speed_knots * KNOT_MPS if speed_knots is not None else None,
         heading=heading,
-        altitude_m=_number(values, "altitude", -1_000, 20_000),
-        battery_pct=_number(values, "batt", 0, 100),
+        altitude_m=bounded_number(values, "altitude", -1_000, 20_000),
+        battery_pct=bounded_number(values, "batt", 0, 100),
         charging=_flag(values.get("charge")),
     )
     return TrackerReport(str(identifier)[:100], params.get("token"), point)
@@ -103,18 +103,18 @@ def from_json(body: Any) -> TrackerReport:
     level = battery.get("level")
     values["batt"] = level * 100 if isinstance(level, int | float) and level >= 0 else None
     activity = location.get("activity") if isinstance(location.get("activity"), dict) else {}
-    lat = _number(values, "lat", -90, 90, required=True)
-    lon = _number(values, "lon", -180, 180, required=True)
+    lat = bounded_number(values, "lat", -90, 90, required=True)
+    lon = bounded_number(values, "lon", -180, 180, required=True)
     assert lat is not None and lon is not None
     point = PositionIn(
         time=_time(location.get("timestamp")),
         lat=lat,
         lon=lon,
-        accuracy_m=_number(values, "accuracy", 0, 100_000),
-        speed_mps=_number(values, "speed", 0, 1_000),
-        heading=_number(values, "heading", 0, 360),
-        altitude_m=_number(values, "altitude", -1_000, 20_000),
-        battery_pct=_number(values, "batt", 0, 100),
+        accuracy_m=bounded_number(values, "accuracy", 0, 100_000),
+        speed_mps=bounded_number(values, "speed", 0, 1_000),
+        heading=bounded_number(values, "heading", 0, 360),
+        altitude_m=bounded_number(values, "altitude", -1_000, 20_000),
+        battery_pct=bounded_number(values, "batt", 0, 100),
         charging=battery.get("is_charging") if isinstance(battery.get("is_charging"), bool) else None,
         activity=str(activity.get("type"))[:32] if activity.get("type") else None,
     )

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from server.activities.router import visit_resource
 from server.api.router_factory import PROBLEM_RESPONSES, crud_router
 from server.auth.security import verify_password
 from server.db import libpq_url
 from server.deps import CurrentActor, DbSession
-from server.errors import AppError, InvalidInput, NotFound, Unauthorized
+from server.errors import AppError, InvalidInput, Unauthorized
 from server.middleware import require_json_body
 from server.models import Device
 from server.tracking import service
@@ -72,8 +73,6 @@ async def post_positions(request: Request, session: DbSession, actor: CurrentAct
         report.stored, report.duplicates = store_positions(session, device, good)
         return report
 
-    from starlette.concurrency import run_in_threadpool
-
     report = await run_in_threadpool(ingest)
     return {"stored": report.stored, "duplicates": report.duplicates, "rejected": report.rejected}
 
@@ -104,8 +103,6 @@ async def tracker_report(request: Request, session: DbSession) -> Response:
     def store() -> None:
         device = _tracker_device(session, report, is_json)
         store_positions(session, device, [report.point])
-
-    from starlette.concurrency import run_in_threadpool
 
     await run_in_threadpool(store)
     return Response(status_code=200)
@@ -198,8 +195,6 @@ def visit_presence(
     minutes: Annotated[float, Query(gt=0, le=24 * 60)] = 5.0,
 ) -> dict[str, Any]:
     visit = visit_resource.get_visible(session, actor, visit_id)
-    if visit is None:  # pragma: no cover - get_visible raises
-        raise NotFound("visit not found")
     return service.presence(session, actor, visit, radius_m=radius_m, minutes=minutes)
 
 
