@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     solve_cmd = commands.add_parser("solve", help="solve a problem file and print the result as JSON")
     solve_cmd.add_argument("problem", help="problem JSON file ('-' for standard input)")
     solve_cmd.add_argument("--time-limit", type=float, default=10.0, help="seconds (default 10)")
-    solve_cmd.add_argument("--seed", type=int, default=0, help="rotates which search strategies run (default 0)")
+    solve_cmd.add_argument("--seed", type=int, default=0, help="random seed of the search (default 0)")
     solve_cmd.add_argument("--threads", type=int, default=1, help="parallel searches (default 1)")
     solve_cmd.add_argument("--summary", action="store_true", help="also print a human summary on stderr")
     args = parser.parse_args(argv)

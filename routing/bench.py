@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         "--config",
         action="append",
         default=[],
-        help="search config FIRST_SOLUTION/METAHEURISTIC[/ils][/lambda=X] (repeatable; default: built-in set)",
+        help="search config FIRST_SOLUTION/METAHEURISTIC[/lambda=X], METAHEURISTIC may be RUIN_AND_RECREATE "
+        "(repeatable; default: built-in set)",
     )
     parser.add_argument("--output", type=Path, help="CSV path (default bench/results/solomon-<time>.csv)")
     args = parser.parse_args(argv)
@@ -302,14 +303,15 @@ def _summarise(rows: list[Row]) -> None:
 
 
 def _parse_config(text: str) -> SearchConfig:
+    """FIRST_SOLUTION/METAHEURISTIC[/lambda=X]; METAHEURISTIC may be RUIN_AND_RECREATE."""
     parts = text.split("/")
     if len(parts) < 2:
-        raise SystemExit(f"--config {text!r}: use FIRST_SOLUTION/METAHEURISTIC[/ils][/lambda=0.1]")
+        raise SystemExit(f"--config {text!r}: use FIRST_SOLUTION/METAHEURISTIC[/lambda=0.1]")
     options = parts[2:]
     lambdas = [float(o.split("=", 1)[1]) for o in options if o.startswith("lambda=")]
-    return SearchConfig(
-        parts[0], parts[1], iterated_local_search="ils" in options, guided_lambda=lambdas[0] if lambdas else 0.1
-    )
+    if parts[1] == "RUIN_AND_RECREATE":
+        return SearchConfig(parts[0], "GREEDY_DESCENT", ruin_recreate=True)
+    return SearchConfig(parts[0], parts[1], guided_lambda=lambdas[0] if lambdas else 0.1)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,178 @@
+"""Ruin and recreate on plain routes: the perturbation of the iterated local search.
+
+SISR (Christiaens & Vanden Berghe, "Slack Induction by String Removals",
+Transportation Science 2020): remove a few strings of consecutive stops from
+routes that pass near a random seed stop, then put the removed stops back one
+by one at their cheapest feasible position, skipping a position now and then
+("blinks") so that repeated recreates do not all land on the same solution.
+
+This module knows nothing of OR-Tools. It works on routes as lists of node
+numbers of the adapter's model (a visit with several time windows has one node
+per window) and checks what it can check cheaply and exactly: time windows
+with waiting, the shift, capacity, allowed reps and the stop limit. Breaks and
+the maximum route duration are left to OR-Tools, which re-checks every
+proposal and rejects one it cannot accept.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+UNBOUNDED = 1 << 62
+
+
+@dataclass(frozen=True)
+class InsertionData:
+    """What recreate needs to know, in the adapter's integer units.
+
+    `travel[i][j]` is the service at i plus the drive to j; `cost[i][j]` the
+    arc's objective weight; windows bound the start of service at a node.
+    """
+
+    travel: Sequence[Sequence[int]]
+    cost: Sequence[Sequence[int]]
+    window_open: Sequence[int]
+    window_close: Sequence[int]
+    demand: Sequence[int]
+    # per vehicle
+    start_node: Sequence[int]
+    end_node: Sequence[int]
+    shift_open: Sequence[int]
+    shift_close: Sequence[int]
+    capacity: Sequence[int]
+    max_stops: Sequence[int]
+    # per node: the copies of the same visit (one per time window), itself included
+    copies: Sequence[Sequence[int]]
+    # per node: the vehicles allowed to serve it
+    allowed: Sequence[frozenset[int]]
+    # per node: the other visit nodes, nearest first (by cost)
+    neighbours: Sequence[Sequence[int]]
+    # nodes that must not be moved (a locked position)
+    pinned: frozenset[int]
+
+
+class _Schedule:
+    """Earliest and latest service starts along one route, for O(1) insertion checks."""
+
+    __slots__ = ("earliest", "latest", "nodes")
+
+    def __init__(self, data: InsertionData, vehicle: int, route: Sequence[int]) -> None:
+        travel = data.travel
+        nodes = [data.start_node[vehicle], *route, data.end_node[vehicle]]
+        last = len(nodes) - 1
+        earliest = [0] * len(nodes)
+        latest = [0] * len(nodes)
+        earliest[0] = data.shift_open[vehicle]
+        for k in range(1, len(nodes)):
+            arrive = earliest[k - 1] + travel[nodes[k - 1]][nodes[k]]
+            opens = data.window_open[nodes[k]] if k < last else data.shift_open[vehicle]
+            earliest[k] = arrive if arrive > opens else opens
+        latest[last] = data.shift_close[vehicle]
+        for k in range(last - 1, -1, -1):
+            closes = data.window_close[nodes[k]] if k > 0 else data.shift_close[vehicle]
+            leave_by = latest[k + 1] - travel[nodes[k]][nodes[k + 1]]
+            latest[k] = leave_by if leave_by < closes else closes
+        self.nodes = nodes
+        self.earliest = earliest
+        self.latest = latest
+
+
+def ruin(
+    data: InsertionData,
+    routes: list[list[int]],
+    rng: random.Random,
+    *,
+    average_removed: float = 10.0,
+    max_string: int = 10,
+) -> tuple[list[list[int]], list[int]]:
+    """Remove strings of stops near a random seed stop; returns (routes, removed nodes)."""
+    position = {node: vehicle for vehicle, route in enumerate(routes) for node in route}
+    movable = [node for node in position if node not in data.pinned]
+    if not movable:
+        return [list(route) for route in routes], []
+    used = [route for route in routes if route]
+    mean_length = sum(len(route) for route in used) / len(used)
+    longest_string = min(float(max_string), mean_length)
+    most_strings = 4 * average_removed / (1 + longest_string) - 1
+    strings_wanted = int(rng.uniform(1, most_strings + 1))
+    seed = rng.choice(movable)
+    ruined = [list(route) for route in routes]
+    touched: set[int] = set()
+    removed: list[int] = []
+    for node in (seed, *data.neighbours[seed]):
+        if len(touched) >= strings_wanted:
+            break
+        vehicle = position.get(node)
+        if vehicle is None or vehicle in touched:
+            continue
+        route = ruined[vehicle]
+        length = int(rng.uniform(1, min(len(route), longest_string) + 1))
+        at = route.index(node)
+        first = rng.randint(max(0, at - length + 1), min(at, len(route) - length))
+        string = route[first : first + length]
+        if any(stop in data.pinned for stop in string):
+            continue
+        del route[first : first + length]
+        removed.extend(string)
+        touched.add(vehicle)
+    return ruined, removed
+
+
+def recreate(
+    data: InsertionData,
+    routes: list[list[int]],
+    removed: Sequence[int],
+    rng: random.Random,
+    *,
+    blink_rate: float = 0.01,
+) -> tuple[list[list[int]], list[int]]:
+    """Insert the removed visits at their cheapest feasible positions; returns (routes, left out)."""
+    routes = [list(route) for route in routes]
+    schedules = [_Schedule(data, vehicle, route) for vehicle, route in enumerate(routes)]
+    loads = [sum(data.demand[node] for node in route) for route in routes]
+    order = list(removed)
+    # SISR sorts the removed visits randomly, by demand or by distance from the seed of the ruin.
+    ordering = rng.randrange(3)
+    if ordering == 0:
+        rng.shuffle(order)
+    elif ordering == 1:
+        order.sort(key=lambda node: -data.demand[node])
+    else:
+        anchor = order[0] if order else 0
+        order.sort(key=lambda node: data.cost[anchor][node])
+    travel, cost = data.travel, data.cost
+    left_out: list[int] = []
+    for visit_node in order:
+        best_cost = UNBOUNDED
+        best: tuple[int, int, int] | None = None  # vehicle, position, node copy
+        for node in data.copies[visit_node]:
+            opens, closes, demand = data.window_open[node], data.window_close[node], data.demand[node]
+            travel_from_node, cost_from_node = travel[node], cost[node]
+            for vehicle in data.allowed[node]:
+                if loads[vehicle] + demand > data.capacity[vehicle] or len(routes[vehicle]) >= data.max_stops[vehicle]:
+                    continue
+                schedule = schedules[vehicle]
+                nodes, earliest, latest = schedule.nodes, schedule.earliest, schedule.latest
+                for k in range(len(nodes) - 1):
+                    if rng.random() < blink_rate:
+                        continue
+                    before, after = nodes[k], nodes[k + 1]
+                    start = earliest[k] + travel[before][node]
+                    if start < opens:
+                        start = opens
+                    if start > closes or start + travel_from_node[after] > latest[k + 1]:
+                        continue
+                    delta = cost[before][node] + cost_from_node[after] - cost[before][after]
+                    if delta < best_cost:
+                        best_cost = delta
+                        best = (vehicle, k, node)
+        if best is None:
+            left_out.append(visit_node)
+            continue
+        vehicle, k, node = best
+        routes[vehicle].insert(k, node)
+        loads[vehicle] += data.demand[node]
+        schedules[vehicle] = _Schedule(data, vehicle, routes[vehicle])
+    return routes, left_out
