@@ -15,18 +15,19 @@ from routing.result import Result, SolverStats, Unassigned, UnassignedReason
 
 __all__ = ["DEFAULT_CONFIGS", "RUIN_AND_RECREATE", "SearchConfig", "evaluate_plans", "solve"]
 
-# Searches tried in this order; the k-th parallel search takes the k-th (and
-# the seed plus k as its random seed). Chosen by measurement (docs/benchmarks.md):
-# on 13 hard Solomon/GH instances at 10 s, the iterated ruin-and-recreate search
-# came within 1.9-2.6 % of the best known against 3.8 % for OR-Tools' guided
-# local search; two copies with different seeds beat one of each. Guided local
-# search (lambda 2.0 / 1.0 measured best, against OR-Tools' default 0.1) stays
-# for third and fourth cores.
+# Searches tried in this order; the k-th parallel search takes the k-th, with
+# the seed plus k as its random seed. Chosen by measurement (docs/benchmarks.md,
+# 2026-12-01): on the 62 Solomon/GH instances at 10 s the iterated
+# ruin-and-recreate search halved OR-Tools' guided local search's gap on the
+# classes with tight windows, while guided local search stays better on long
+# routes with wide windows (Solomon C2) and on a week of 20 city reps; the
+# second core runs it (lambda 2.0, measured best against OR-Tools' default
+# 0.1) and the better of the two results wins.
 RUIN_AND_RECREATE = SearchConfig("PARALLEL_CHEAPEST_INSERTION", "GREEDY_DESCENT", ruin_recreate=True)
 DEFAULT_CONFIGS: tuple[SearchConfig, ...] = (
     RUIN_AND_RECREATE,
-    RUIN_AND_RECREATE,
     SearchConfig("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", guided_lambda=2.0),
+    RUIN_AND_RECREATE,
     SearchConfig("PATH_CHEAPEST_ARC", "GUIDED_LOCAL_SEARCH", guided_lambda=1.0),
 )
 # Insertion heuristics keep candidates per (visit, vehicle, position): with many
