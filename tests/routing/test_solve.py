@@ -175,3 +175,62 @@ def test_a_visit_with_two_windows_uses_the_one_it_can_reach():
     result = solve(Problem((rep(),), visits, line(4)), time_limit=1)
     assert result.is_feasible(), result.summary()
     assert 5000 <= result.routes[0].stops[0].start <= 6000
+
+
+def grid_day(visit_count: int) -> Problem:
+    """A rep on a 2-D grid of stops with windows, a lunch break and a route duration limit."""
+    import math
+    import random
+
+    rng = random.Random(7)
+    points = [(0.0, 0.0)] + [(rng.uniform(-5000, 5000), rng.uniform(-5000, 5000)) for _ in range(visit_count)]
+    distances = [[math.dist(a, b) for b in points] for a in points]
+    travel = ExplicitTravel([[d / 10 for d in row] for row in distances], distances)
+    reps = tuple(
+        rep(
+            f"r{k}",
+            shift=(8 * 3600.0, 17 * 3600.0),
+            breaks=(Break((12 * 3600.0, 13 * 3600.0), 1800),),
+            max_route_duration=6 * 3600.0,
+        )
+        for k in range(3)
+    )
+    visits = tuple(
+        Visit(
+            f"v{i}",
+            i,
+            service=600,
+            time_windows=((9 * 3600.0, 11 * 3600.0),) if i % 3 == 0 else (),
+        )
+        for i in range(1, visit_count + 1)
+    )
+    return Problem(reps, visits, travel)
+
+
+def test_ruin_and_recreate_respects_breaks_and_route_durations():
+    """The Python recreate does not model breaks or duration limits; OR-Tools checks every proposal."""
+    from routing.solve import RUIN_AND_RECREATE
+
+    problem = grid_day(30)
+    result = solve(problem, time_limit=2, configs=[RUIN_AND_RECREATE])
+    assert result.is_feasible(), result.summary()
+    assert result.stats.strategy.endswith("RUIN_AND_RECREATE")
+    (search_note,) = [n for n in result.stats.notes if n.startswith("ruin and recreate")]
+    iterations = int(search_note.split(": ")[1].split()[0])
+    assert iterations > 10, search_note
+    for route in result.routes:
+        if route.stops:
+            assert route.duration <= 6 * 3600.0
+            (lunch,) = route.breaks
+            assert 12 * 3600.0 <= lunch.start <= 13 * 3600.0
+
+
+def test_ruin_and_recreate_improves_on_its_first_solution():
+    """Against OR-Tools' first solution and descent alone, the iterated search must find shorter routes."""
+    from routing.solve import RUIN_AND_RECREATE, SearchConfig
+
+    problem = grid_day(40)
+    descent_only = solve(problem, time_limit=2, configs=[SearchConfig("PARALLEL_CHEAPEST_INSERTION", "GREEDY_DESCENT")])
+    iterated = solve(problem, time_limit=2, configs=[RUIN_AND_RECREATE])
+    assert iterated.is_feasible() and descent_only.is_feasible()
+    assert iterated.distance < descent_only.distance
