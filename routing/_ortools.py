@@ -12,6 +12,11 @@ bitset: gigabytes for a week in milliseconds) — then one node per distinct loc
 rep's day starts or ends (vehicles share them, as OR-Tools intends: separate
 copies of the depot per vehicle measurably weaken the local search), then one
 virtual node that ends open routes and that every location reaches at no cost.
+
+Two ways of searching (`SearchConfig`): OR-Tools' own metaheuristic (guided
+local search), or the iterated ruin-and-recreate search driven from here
+(`_iterated_ruin_recreate`), whose ruin and recreate steps live in
+`routing._sisr` and never touch OR-Tools objects.
 """
 
 from __future__ import annotations

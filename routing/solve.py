@@ -64,7 +64,8 @@ def solve(
     began = time.perf_counter()
     large = len(problem.visits) * len(problem.reps) > LARGE_PROBLEM_PAIRS
     pool = list(configs or (LARGE_CONFIGS if large else DEFAULT_CONFIGS))
-    chosen = [replace(pool[k % len(pool)], random_seed=seed + k) for k in range(threads)]
+    # More searches than configs would only repeat the deterministic ones.
+    chosen = [replace(pool[k], random_seed=seed + k) for k in range(min(threads, len(pool)))]
     if not problem.visits:
         outputs = [SolverOutput([RoutePlan(r.id, ()) for r in problem.reps], "success", 0.0, 0.0, chosen[0])]
     elif len(chosen) == 1:
