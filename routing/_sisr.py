@@ -108,7 +108,8 @@ def ruin(
         if vehicle is None or vehicle in touched:
             continue
         route = ruined[vehicle]
-        length = int(rng.uniform(1, min(len(route), longest_string) + 1))
+        # uniform() may return its upper end: cap at the route's length
+        length = min(len(route), int(rng.uniform(1, min(len(route), longest_string) + 1)))
         at = route.index(node)
         first = rng.randint(max(0, at - length + 1), min(at, len(route) - length))
         string = route[first : first + length]
