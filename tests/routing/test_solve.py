@@ -234,3 +234,40 @@ def test_ruin_and_recreate_improves_on_its_first_solution():
     iterated = solve(problem, time_limit=2, configs=[RUIN_AND_RECREATE])
     assert iterated.is_feasible() and descent_only.is_feasible()
     assert iterated.distance < descent_only.distance
+
+
+def test_ruin_and_recreate_keeps_territories_windows_locks_and_optional_visits():
+    """Recreate picks window copies and allowed reps itself; the result must still honour them all."""
+    import math
+    import random
+
+    from routing.solve import RUIN_AND_RECREATE
+
+    rng = random.Random(11)
+    points = [(0.0, 0.0)] + [(rng.uniform(-4000, 4000), rng.uniform(-4000, 4000)) for _ in range(36)]
+    distances = [[math.dist(a, b) for b in points] for a in points]
+    travel = ExplicitTravel([[d / 10 for d in row] for row in distances], distances)
+    reps = tuple(rep(f"r{k}", shift=(8 * 3600.0, 17 * 3600.0), capacity=12) for k in range(3))
+    visits = []
+    for i in range(1, 37):
+        kwargs: dict[str, object] = {"service": 600, "demand": 1}
+        if i % 4 == 0:
+            kwargs["reps"] = frozenset({"r0"})  # territory
+        if i % 5 == 0:
+            kwargs["time_windows"] = ((9 * 3600.0, 10 * 3600.0), (14 * 3600.0, 15 * 3600.0))
+        if i % 7 == 0:
+            kwargs |= {"required": False, "penalty": 5_000.0}
+        visits.append(Visit(f"v{i}", i, **kwargs))  # type: ignore[arg-type]
+    visits[0] = Visit("v1", 1, service=600, demand=1, locked_rep="r1", locked_position=0)
+    problem = Problem(reps, tuple(visits), travel)
+    result = solve(problem, time_limit=2, configs=[RUIN_AND_RECREATE])
+    assert result.is_feasible(), result.summary()
+    assert stop_ids(result, "r1")[0] == "v1"
+    for route in result.routes:
+        for stop in route.stops:
+            visit = problem.visits[problem.visit_index[stop.visit]]
+            if visit.reps is not None:
+                assert route.rep in visit.reps
+            if visit.time_windows:
+                assert any(a <= stop.start <= b for a, b in visit.time_windows)
+        assert len(route.stops) <= 12
