@@ -473,10 +473,10 @@ def _iterated_ruin_recreate(problem: Problem, config: SearchConfig, time_limit: 
     that gap in the same time (docs/benchmarks.md). Every candidate goes
     through OR-Tools' constraints.
 
-    When the objective is distance plus penalties (no money costs) and no rep
-    has breaks, the cost of a candidate is computed here exactly as OR-Tools
-    would, so the descent after a recreate only needs the routes that
-    changed: a small model of those reps and visits, a few milliseconds
+    When the objective is distance plus penalties (no money costs), no rep
+    has breaks and routes are short, the cost of a candidate is computed here
+    exactly as OR-Tools would, so the descent after a recreate only needs the
+    routes that changed: a small model of those reps and visits, a few milliseconds
     instead of tens. Every fifth candidate still goes through the whole model,
     and every new best is checked against it.
     """
@@ -500,6 +500,10 @@ def _iterated_ruin_recreate(problem: Problem, config: SearchConfig, time_limit: 
 
 # In the route-level search, every this many candidates get a descent on the whole model.
 FULL_DESCENT_EVERY = 5
+# Route-level descents only pay on short routes: with long ones (Solomon R2/RC2,
+# 25+ stops) the changed routes make a model nearly as large as the whole one,
+# and the full 62-instance run was worse there (docs/benchmarks.md).
+ROUTE_LEVEL_MAX_MEAN_STOPS = 12
 
 
 class _Search:
@@ -546,6 +550,9 @@ class _Search:
 
     def run(self, current: list[list[int]], current_cost: float) -> list[list[int]]:
         model, data, rng, config = self.model, self.data, self.rng, self.config
+        used = [route for route in current if route]
+        if used and sum(map(len, used)) / len(used) > ROUTE_LEVEL_MAX_MEAN_STOPS:
+            self.route_level = False
         if self.route_level:
             current_cost = self.cost(current)
         best, best_cost = current, current_cost
