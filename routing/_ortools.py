@@ -98,8 +98,12 @@ class _Model:
         # node -> (visit index, its time window or None)
         self.node_visit: list[int] = []
         self.node_window: list[tuple[float, float] | None] = []
+        # visit index -> its nodes, one per time window
+        self.visit_nodes: list[list[int]] = []
         for index, visit in enumerate(visits):
+            self.visit_nodes.append([])
             for window in visit.time_windows or (None,):
+                self.visit_nodes[index].append(len(self.node_visit))
                 self.node_visit.append(index)
                 self.node_window.append(window)
         self.visit_count = len(self.node_visit)  # visit nodes, copies included
@@ -431,11 +435,8 @@ def _read_routes(model: _Model, routes: list[list[int]]) -> pywrapcp.Assignment 
 def _insertion_data(model: _Model) -> InsertionData:
     problem = model.problem
     reps = problem.reps
-    copies_of_visit: dict[int, list[int]] = {}
-    for node, visit_index in enumerate(model.node_visit):
-        copies_of_visit.setdefault(visit_index, []).append(node)
     visit_nodes = range(model.visit_count)
-    allowed_by_visit = {index: frozenset(problem.allowed_reps(problem.visits[index])) for index in copies_of_visit}
+    allowed_by_visit = [frozenset(problem.allowed_reps(visit)) for visit in problem.visits]
     costs = model.distance_matrix
     windows = [model.node_window[node] if node < model.visit_count else None for node in range(model.node_count)]
     return InsertionData(
@@ -453,7 +454,7 @@ def _insertion_data(model: _Model) -> InsertionData:
         shift_close=[math.floor(rep.shift[1] * SCALE) for rep in reps],
         capacity=[math.floor(rep.capacity * SCALE) if rep.capacity is not None else UNBOUNDED for rep in reps],
         max_stops=[rep.max_stops if rep.max_stops is not None else UNBOUNDED for rep in reps],
-        copies=[copies_of_visit[model.node_visit[node]] for node in visit_nodes],
+        copies=[model.visit_nodes[model.node_visit[node]] for node in visit_nodes],
         allowed=[allowed_by_visit[model.node_visit[node]] for node in visit_nodes],
         neighbours=[
             sorted((other for other in visit_nodes if other != node), key=costs[node].__getitem__)
@@ -535,10 +536,6 @@ class _Search:
             REQUIRED_PENALTY if visit.required else max(0, round(visit.penalty * SCALE))
             for visit in self.problem.visits
         ]
-        first_nodes: dict[int, int] = {}
-        for node, visit_index in enumerate(model.node_visit):
-            first_nodes.setdefault(visit_index, node)
-        self.first_node = first_nodes
         self.iterations = self.accepted = self.refused = self.full_descents = 0
 
     def summary(self) -> str:
@@ -624,6 +621,7 @@ class _Search:
         model, problem = self.model, self.problem
         touched = [v for v in range(len(rebuilt)) if rebuilt[v] != current[v]]
         if not touched:
+            # the recreate put everything back: descend on the routes the ruin touched
             touched = sorted({v for v, route in enumerate(ruined) if route != current[v]})
         if not touched:
             return None
@@ -638,17 +636,12 @@ class _Search:
             for visit in (problem.visits[index] for index in visit_indices)
         )
         sub_model = _Model(Problem(reps, visits, problem.travel, name="changed routes"), finalize=False)
-        local_first: dict[int, int] = {}
-        for node, local_visit in enumerate(sub_model.node_visit):
-            local_first.setdefault(local_visit, node)
-        local_of_visit = {index: local for local, index in enumerate(visit_indices)}
-        to_local = {}
-        to_main = {}
-        for index in visit_indices:
-            main_first, local = self.first_node[index], local_first[local_of_visit[index]]
-            for copy in range(len(problem.visits[index].time_windows) or 1):
-                to_local[main_first + copy] = local + copy
-                to_main[local + copy] = main_first + copy
+        to_local: dict[int, int] = {}
+        to_main: dict[int, int] = {}
+        for local, index in enumerate(visit_indices):
+            for main_node, local_node in zip(model.visit_nodes[index], sub_model.visit_nodes[local], strict=True):
+                to_local[main_node] = local_node
+                to_main[local_node] = main_node
         assignment = _read_routes(sub_model, [[to_local[n] for n in rebuilt[v]] for v in touched])
         if assignment is None:
             self.refused += 1
