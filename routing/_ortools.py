@@ -25,12 +25,13 @@ import itertools
 import math
 import random
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
-from routing._sisr import UNBOUNDED, InsertionData, recreate, ruin
+from routing._segments import Segment, changed_positions, compress_route
+from routing._sisr import UNBOUNDED, InsertionData, ScheduleCache, recreate, ruin
 from routing.evaluate import RoutePlan
 from routing.model import Problem
 
@@ -298,12 +299,7 @@ class _Model:
     # ---- solving --------------------------------------------------------------------------
 
     def parameters(self, config: SearchConfig, time_limit: float) -> pywrapcp.RoutingSearchParameters:
-        params = pywrapcp.DefaultRoutingSearchParameters()
-        params.first_solution_strategy = getattr(FIRST_SOLUTION, config.first_solution)
-        params.local_search_metaheuristic = getattr(METAHEURISTIC, config.metaheuristic)
-        params.guided_local_search_lambda_coefficient = config.guided_lambda
-        params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
-        return params
+        return _search_parameters(config, time_limit)
 
     def plans(self, solution: pywrapcp.Assignment) -> list[RoutePlan]:
         plans: list[RoutePlan] = []
@@ -337,6 +333,15 @@ class _Model:
             )
             plans.append(RoutePlan(rep.id, tuple(visits), depart_at=depart, break_legs=legs))
         return plans
+
+
+def _search_parameters(config: SearchConfig, time_limit: float) -> pywrapcp.RoutingSearchParameters:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(FIRST_SOLUTION, config.first_solution)
+    params.local_search_metaheuristic = getattr(METAHEURISTIC, config.metaheuristic)
+    params.guided_local_search_lambda_coefficient = config.guided_lambda
+    params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+    return params
 
 
 def _break_leg(
@@ -403,8 +408,8 @@ _DESCENT_OPERATORS = frozenset(
 )
 
 
-def _descent_parameters(model: _Model, config: SearchConfig) -> pywrapcp.RoutingSearchParameters:
-    params = model.parameters(config, 1.0)
+def _descent_parameters(config: SearchConfig) -> pywrapcp.RoutingSearchParameters:
+    params = _search_parameters(config, 1.0)
     params.local_search_metaheuristic = METAHEURISTIC.GREEDY_DESCENT
     operators = params.local_search_operators
     for operator in operators.DESCRIPTOR.fields:
@@ -474,19 +479,19 @@ def _iterated_ruin_recreate(problem: Problem, config: SearchConfig, time_limit: 
     that gap in the same time (docs/benchmarks.md). Every candidate goes
     through OR-Tools' constraints.
 
-    When the objective is distance plus penalties (no money costs), no rep
-    has breaks and routes are short, the cost of a candidate is computed here
-    exactly as OR-Tools would, so the descent after a recreate only needs the
-    routes that changed: a small model of those reps and visits, a few milliseconds
-    instead of tens. Every fifth candidate still goes through the whole model,
-    and every new best is checked against it.
+    When the objective is distance plus penalties (no money costs) and no rep
+    has breaks, the cost of a candidate is computed here exactly as OR-Tools
+    would, so the descent after a recreate only needs the stops near the
+    change: a small model of the changed routes with their far stretches folded
+    into single nodes (`_FocusedModel`), a few milliseconds instead of tens.
+    Every new best is checked against the whole model.
     """
     began = time.perf_counter()
     deadline = began + time_limit
     model = _Model(problem, finalize=False)
     build_seconds = time.perf_counter() - began
     notes = [f"model built in {build_seconds:.2f} s"]
-    params = _descent_parameters(model, config)
+    params = _descent_parameters(config)
     params.time_limit.FromMilliseconds(max(1, int((deadline - time.perf_counter()) * 1000)))
     first = model.routing.SolveWithParameters(params)
     if first is None:
@@ -499,12 +504,12 @@ def _iterated_ruin_recreate(problem: Problem, config: SearchConfig, time_limit: 
     return _finalized(problem, config, best, began, notes)
 
 
-# In the route-level search, every this many candidates get a descent on the whole model.
-FULL_DESCENT_EVERY = 5
-# Route-level descents only pay on short routes: with long ones (Solomon R2/RC2,
-# 25+ stops) the changed routes make a model nearly as large as the whole one,
-# and the full 62-instance run was worse there (docs/benchmarks.md).
-ROUTE_LEVEL_MAX_MEAN_STOPS = 12
+# Focused descents search only the routes a recreate changed, with the stops more
+# than FOCUS_RADIUS positions from a change folded into fixed stretches
+# (`routing._segments`). Radius 2 and 3 measured alike; descents on the whole model
+# every 20th candidate made the 62-instance mean worse (1.30 % against 1.12 %, one
+# core): they cost ~15 focused iterations each (docs/benchmarks.md, 2026-12-01).
+FOCUS_RADIUS = 2
 
 
 class _Search:
@@ -527,11 +532,12 @@ class _Search:
         self.time_limit = time_limit
         self.search_until = search_until
         self.data = _insertion_data(model)
+        self.schedules = ScheduleCache(self.data)
         self.rng = random.Random(config.random_seed)
-        # Route-level descents need a cost computed here that equals OR-Tools' objective
-        # (no money costs), and a small model must be cheap to set up: with breaks
-        # OR-Tools' first solve on a new model costs ~150 ms (measured on 30 visits).
-        self.route_level = not self.problem.uses_costs and not any(rep.breaks for rep in self.problem.reps)
+        # Focused descents need a cost computed here that equals OR-Tools' objective (no
+        # money costs) and constraints that a folded stretch keeps exactly: a break may
+        # fall between two stops of a stretch, so problems with breaks keep whole-model descents.
+        self.focused = not self.problem.uses_costs and not any(rep.breaks for rep in self.problem.reps)
         self.penalty = [
             REQUIRED_PENALTY if visit.required else max(0, round(visit.penalty * SCALE))
             for visit in self.problem.visits
@@ -539,7 +545,7 @@ class _Search:
         self.iterations = self.accepted = self.refused = self.full_descents = 0
 
     def summary(self) -> str:
-        mode = "route-level descents" if self.route_level else "whole-model descents"
+        mode = "focused descents" if self.focused else "whole-model descents"
         return (
             f"ruin and recreate ({mode}): {self.iterations} iterations, {self.accepted} accepted, "
             f"{self.refused} recreates refused, {self.full_descents} whole-model descents"
@@ -547,10 +553,7 @@ class _Search:
 
     def run(self, current: list[list[int]], current_cost: float) -> list[list[int]]:
         model, data, rng, config = self.model, self.data, self.rng, self.config
-        used = [route for route in current if route]
-        if used and sum(map(len, used)) / len(used) > ROUTE_LEVEL_MAX_MEAN_STOPS:
-            self.route_level = False
-        if self.route_level:
+        if self.focused:
             current_cost = self.cost(current)
         best, best_cost = current, current_cost
         arcs = sum(len(route) + 1 for route in current if route)
@@ -563,12 +566,12 @@ class _Search:
             if not removed:
                 break  # nothing can move: every visit is pinned or none is served
             self.iterations += 1
-            rebuilt, left_out = recreate(data, ruined, removed, rng)
-            whole = not self.route_level or self.iterations % FULL_DESCENT_EVERY == 0
+            rebuilt, left_out = recreate(data, ruined, removed, rng, cache=self.schedules)
+            whole = not self.focused
             if whole:
                 outcome = self.whole_descent(rebuilt, ruined, now)
             else:
-                outcome = self.route_descent(current, rebuilt, ruined, left_out, now)
+                outcome = self.focused_descent(current, rebuilt, ruined, left_out, now)
             if outcome is None:
                 continue
             candidate, cost = outcome
@@ -609,7 +612,7 @@ class _Search:
         self.full_descents += 1
         return _routes(model, solution), solution.ObjectiveValue()
 
-    def route_descent(
+    def focused_descent(
         self,
         current: list[list[int]],
         rebuilt: list[list[int]],
@@ -617,46 +620,181 @@ class _Search:
         left_out: list[int],
         now: float,
     ) -> tuple[list[list[int]], float] | None:
-        """Descend on a model of only the changed routes, their visits and the ones left out."""
-        model, problem = self.model, self.problem
-        touched = [v for v in range(len(rebuilt)) if rebuilt[v] != current[v]]
-        if not touched:
-            # the recreate put everything back: descend on the routes the ruin touched
-            touched = sorted({v for v, route in enumerate(ruined) if route != current[v]})
+        """Descend on the changed routes, their stretches far from the change folded into single nodes.
+
+        The routes' cost is computed here; a sub-model accepts only routes the
+        whole model accepts (every constraint is per route and a stretch keeps
+        its stops' times), and every new best is checked against it anyway.
+        """
+        data = self.data
+        touched = [v for v in range(len(rebuilt)) if rebuilt[v] != current[v] or ruined[v] != current[v]]
         if not touched:
             return None
-        visit_indices = sorted(
-            {model.node_visit[node] for v in touched for node in current[v]}
-            | {model.node_visit[node] for node in left_out}
-        )
-        reps = tuple(problem.reps[v] for v in touched)
-        rep_ids = {rep.id for rep in reps}
-        visits = tuple(
-            visit if visit.reps is None or visit.reps <= rep_ids else replace(visit, reps=visit.reps & rep_ids)
-            for visit in (problem.visits[index] for index in visit_indices)
-        )
-        sub_model = _Model(Problem(reps, visits, problem.travel, name="changed routes"), finalize=False)
-        to_local: dict[int, int] = {}
-        to_main: dict[int, int] = {}
-        for local, index in enumerate(visit_indices):
-            for main_node, local_node in zip(model.visit_nodes[index], sub_model.visit_nodes[local], strict=True):
-                to_local[main_node] = local_node
-                to_main[local_node] = main_node
-        assignment = _read_routes(sub_model, [[to_local[n] for n in rebuilt[v]] for v in touched])
+        compressed = [
+            compress_route(data, rebuilt[v], changed_positions(data, v, current[v], rebuilt[v]), FOCUS_RADIUS)
+            for v in touched
+        ]
+        sub_model = _FocusedModel(self.model, data, touched, compressed, left_out, self.penalty)
+        assignment = _read_routes(sub_model, sub_model.routes)
         if assignment is None:
-            self.refused += 1
-            assignment = _read_routes(sub_model, [[to_local[n] for n in ruined[v]] for v in touched])
-            if assignment is None:
-                return None
-        params = _descent_parameters(sub_model, self.config)
-        params.time_limit.FromMilliseconds(max(1, int((self.search_until - now) * 1000)))
-        solution = sub_model.routing.SolveFromAssignmentWithParameters(assignment, params)
+            # a route duration limit the recreate cannot see
+            return self.whole_descent(rebuilt, ruined, now)
+        self.params.time_limit.FromMilliseconds(max(1, int((self.search_until - now) * 1000)))
+        solution = sub_model.routing.SolveFromAssignmentWithParameters(assignment, self.params)
         if solution is None:
             return None
         candidate = [list(route) for route in rebuilt]
         for position, route in enumerate(_routes(sub_model, solution)):
-            candidate[touched[position]] = [to_main[node] for node in route]
+            candidate[touched[position]] = sub_model.expand(route)
         return candidate, self.cost(candidate)
+
+
+class _FocusedModel:
+    """OR-Tools model of the routes a recreate changed, far stretches folded into single nodes.
+
+    Each item of a route is a visit node of the adapter's model, free to move,
+    or a `Segment` of stops kept in order (`routing._segments`). Free visits
+    bring all their window copies; `loose` visits (left out by the recreate)
+    may be inserted. Only for searches without breaks or money costs
+    (`_Search.focused`).
+    """
+
+    def __init__(
+        self,
+        model: _Model,
+        data: InsertionData,
+        vehicles: list[int],
+        routes: list[list[int | Segment]],
+        loose: list[int],
+        penalty: list[int],
+    ) -> None:
+        reps = model.problem.reps
+        # sub node -> the adapter's nodes it stands for, in order
+        self.members: list[tuple[int, ...]] = []
+        opens: list[int | None] = []
+        closes: list[int] = []
+        durations: list[int] = []
+        demands: list[int] = []
+        segments: dict[int, Segment] = {}
+        local_of_node: dict[int, int] = {}
+        visit_groups: list[list[int]] = []
+
+        def add(members: tuple[int, ...], window: tuple[int, int] | None, duration: int, demand: int) -> int:
+            self.members.append(members)
+            opens.append(window[0] if window else None)
+            closes.append(window[1] if window else 0)
+            durations.append(duration)
+            demands.append(demand)
+            return len(self.members) - 1
+
+        def add_visit(node: int) -> None:
+            if node in local_of_node:
+                return
+            group = []
+            for copy in data.copies[node]:
+                local_of_node[copy] = add(
+                    (copy,), (data.window_open[copy], data.window_close[copy]), 0, data.demand[copy]
+                )
+                group.append(local_of_node[copy])
+            visit_groups.append(group)
+
+        local_routes: list[list[int]] = []
+        for route in routes:
+            local_route = []
+            for item in route:
+                if isinstance(item, Segment):
+                    local = add(item.members, (item.opens, item.closes), item.duration, item.demand)
+                    segments[local] = item
+                else:
+                    add_visit(item)
+                    local = local_of_node[item]
+                local_route.append(local)
+            local_routes.append(local_route)
+        for node in loose:
+            if data.allowed[node].intersection(vehicles):  # else it stays left out
+                add_visit(node)
+        depots: dict[int, int] = {}
+        for vehicle in vehicles:
+            for depot in (data.start_node[vehicle], data.end_node[vehicle]):
+                if depot not in depots:
+                    depots[depot] = add((depot,), None, 0, 0)
+        self.routes = local_routes
+        count = len(self.members)
+        firsts = [members[0] for members in self.members]
+        lasts = [members[-1] for members in self.members]
+        travel, cost = data.travel, data.cost
+        transit = [[durations[i] + travel[lasts[i]][first] for first in firsts] for i in range(count)]
+        arc_cost = [[cost[lasts[i]][first] for first in firsts] for i in range(count)]
+        self.manager = pywrapcp.RoutingIndexManager(
+            count,
+            len(vehicles),
+            [depots[data.start_node[v]] for v in vehicles],
+            [depots[data.end_node[v]] for v in vehicles],
+        )
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        routing, manager = self.routing, self.manager
+        routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(arc_cost))
+        routing.AddDimension(routing.RegisterTransitMatrix(transit), model.horizon, model.horizon, False, "time")
+        time_dimension = routing.GetDimensionOrDie("time")
+        for local in range(count):
+            if opens[local] is not None:
+                time_dimension.CumulVar(manager.NodeToIndex(local)).SetRange(opens[local], closes[local])
+        for position, vehicle in enumerate(vehicles):
+            low, high = data.shift_open[vehicle], data.shift_close[vehicle]
+            if (low, high) != (0, model.horizon):  # as in _Model: redundant bounds perturb the search
+                time_dimension.CumulVar(routing.Start(position)).SetRange(low, high)
+                time_dimension.CumulVar(routing.End(position)).SetRange(low, high)
+            limit = reps[vehicle].max_route_duration
+            if limit is not None:
+                time_dimension.SetSpanUpperBoundForVehicle(math.floor(limit * SCALE), position)
+        if model.load is not None:
+            unlimited = max(1, sum(demands))
+            routing.AddDimensionWithVehicleCapacity(
+                routing.RegisterUnaryTransitVector(demands),
+                0,
+                [min(data.capacity[v], unlimited) for v in vehicles],
+                True,
+                "load",
+            )
+        pinned_first = [
+            local_route[0]
+            for local_route in local_routes
+            if local_route and local_route[0] in segments and data.pinned.intersection(segments[local_route[0]].members)
+        ]
+        if pinned_first or any(data.max_stops[v] < UNBOUNDED for v in vehicles):
+            stop_counts = [
+                len(members) if opens[local] is not None else 0 for local, members in enumerate(self.members)
+            ]
+            routing.AddDimensionWithVehicleCapacity(
+                routing.RegisterUnaryTransitVector(stop_counts),
+                0,
+                [min(data.max_stops[v], sum(stop_counts)) for v in vehicles],
+                True,
+                "stops",
+            )
+            stops = routing.GetDimensionOrDie("stops")
+            for local in pinned_first:
+                stops.CumulVar(manager.NodeToIndex(local)).SetValue(0)  # the locked stops stay first
+        position_of = {vehicle: position for position, vehicle in enumerate(vehicles)}
+        everyone = set(range(len(vehicles)))
+
+        def restrict(local: int, allowed: frozenset[int]) -> None:
+            local_allowed = {position_of[v] for v in allowed if v in position_of}
+            if local_allowed != everyone:
+                routing.VehicleVar(manager.NodeToIndex(local)).SetValues([-1, *sorted(local_allowed)])
+
+        for local, segment in segments.items():
+            restrict(local, frozenset.intersection(*(data.allowed[node] for node in segment.members)))
+        node_visit = model.node_visit
+        for group in visit_groups:
+            for local in group:
+                restrict(local, data.allowed[self.members[local][0]])
+            indices = [manager.NodeToIndex(local) for local in group]
+            routing.AddDisjunction(indices, penalty[node_visit[self.members[group[0]][0]]], 1)
+
+    def expand(self, local_route: list[int]) -> list[int]:
+        """The adapter's nodes of a route of this model."""
+        return [node for local in local_route for node in self.members[local]]
 
 
 def _route_cost(data: InsertionData, vehicle: int, route: list[int]) -> int:

@@ -79,6 +79,25 @@ class _Schedule:
         self.latest = latest
 
 
+class ScheduleCache:
+    """Schedules of routes seen recently: a recreate changes few routes, and the
+    next iteration starts again from routes whose schedules are known."""
+
+    def __init__(self, data: InsertionData, size: int = 4096) -> None:
+        self.data = data
+        self.size = size
+        self.schedules: dict[tuple[int, tuple[int, ...]], _Schedule] = {}
+
+    def get(self, vehicle: int, route: Sequence[int]) -> _Schedule:
+        key = (vehicle, tuple(route))
+        schedule = self.schedules.get(key)
+        if schedule is None:
+            if len(self.schedules) >= self.size:
+                self.schedules.clear()
+            schedule = self.schedules[key] = _Schedule(self.data, vehicle, route)
+        return schedule
+
+
 def ruin(
     data: InsertionData,
     routes: list[list[int]],
@@ -128,10 +147,12 @@ def recreate(
     rng: random.Random,
     *,
     blink_rate: float = 0.01,
+    cache: ScheduleCache | None = None,
 ) -> tuple[list[list[int]], list[int]]:
     """Insert the removed visits at their cheapest feasible positions; returns (routes, left out)."""
+    cache = cache or ScheduleCache(data)
     routes = [list(route) for route in routes]
-    schedules = [_Schedule(data, vehicle, route) for vehicle, route in enumerate(routes)]
+    schedules = [cache.get(vehicle, route) for vehicle, route in enumerate(routes)]
     loads = [sum(data.demand[node] for node in route) for route in routes]
     order = list(removed)
     # SISR sorts the removed visits randomly, by demand or by distance from the seed of the ruin.
@@ -175,5 +196,5 @@ def recreate(
         vehicle, k, node = best
         routes[vehicle].insert(k, node)
         loads[vehicle] += data.demand[node]
-        schedules[vehicle] = _Schedule(data, vehicle, routes[vehicle])
+        schedules[vehicle] = cache.get(vehicle, routes[vehicle])
     return routes, left_out

@@ -1,0 +1,114 @@
+"""Stretches of a route that a focused descent keeps as they are, as single stops.
+
+After a ruin and recreate, only the parts of the routes near the change are
+worth searching again: the rest was already a local optimum. A focused descent
+(`routing._ortools`) therefore gives OR-Tools a model in which each untouched
+stretch of consecutive stops is one node. That node behaves exactly like the
+stretch: its window is the span of start times at its first stop that keep
+every stop of the stretch inside its window, and its duration is the time from
+the start at its first stop to the start at its last one (waiting included).
+This is the concatenation of route segments of Vidal et al. ("A unified
+solution framework for multi-attribute vehicle routing problems", EJOR 2014),
+without time warp because the routes it is applied to are feasible.
+
+Like `routing._sisr`, this module knows nothing of OR-Tools and works in the
+adapter's integer units on its node numbers.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from routing._sisr import InsertionData
+
+__all__ = ["Segment", "changed_positions", "compress_route", "segment_of"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Consecutive stops kept together, seen from outside as one stop.
+
+    A service that starts at the first stop at any time t in [opens, closes]
+    keeps every stop in its window and starts at the last stop at
+    max(t, opens) + duration. `travel` into the segment goes to `first`, out
+    of it from `last`.
+    """
+
+    members: tuple[int, ...]
+    opens: int
+    closes: int
+    duration: int
+    demand: int
+
+    @property
+    def first(self) -> int:
+        return self.members[0]
+
+    @property
+    def last(self) -> int:
+        return self.members[-1]
+
+
+def segment_of(data: InsertionData, members: Sequence[int]) -> Segment:
+    """Concatenate consecutive stops into one segment."""
+    if not members:
+        raise ValueError("a segment needs at least one stop")
+    opens, closes, duration = data.window_open[members[0]], data.window_close[members[0]], 0
+    for before, node in itertools.pairwise(members):
+        reach = duration + data.travel[before][node]
+        # Even starting as late as allowed, the segment arrives before `node` opens: it waits.
+        wait = max(data.window_open[node] - reach - closes, 0)
+        opens = max(data.window_open[node] - reach, opens) - wait
+        closes = min(data.window_close[node] - reach, closes)
+        duration = reach + wait
+        if closes < opens:
+            raise ValueError(f"stops {list(members)} cannot be served in this order within their windows")
+    return Segment(tuple(members), opens, closes, duration, sum(data.demand[node] for node in members))
+
+
+def changed_positions(data: InsertionData, vehicle: int, before: Sequence[int], after: Sequence[int]) -> list[bool]:
+    """Which stops of `after` have an arc (in or out) that `before` did not have."""
+    start, end = data.start_node[vehicle], data.end_node[vehicle]
+    old_arcs = set(itertools.pairwise([start, *before, end]))
+    nodes = [start, *after, end]
+    return [
+        (nodes[k - 1], nodes[k]) not in old_arcs or (nodes[k], nodes[k + 1]) not in old_arcs
+        for k in range(1, len(nodes) - 1)
+    ]
+
+
+def compress_route(
+    data: InsertionData, route: Sequence[int], changed: Sequence[bool], radius: int
+) -> list[int | Segment]:
+    """The route with every stop farther than `radius` positions from a change folded into segments.
+
+    Pinned stops, and every stop before the last of them, stay in one leading
+    segment so that their positions cannot change.
+    """
+    free = [False] * len(route)
+    for position, is_changed in enumerate(changed):
+        if is_changed:
+            for near in range(max(0, position - radius), min(len(route), position + radius + 1)):
+                free[near] = True
+    last_pinned = max((position for position, node in enumerate(route) if node in data.pinned), default=-1)
+    for position in range(last_pinned + 1):
+        free[position] = False
+    compressed: list[int | Segment] = []
+    run: list[int] = []
+    for position, node in enumerate(route):
+        if free[position]:
+            if run:
+                compressed.append(segment_of(data, run))
+                run = []
+            compressed.append(node)
+        else:
+            if position == last_pinned + 1 and run:
+                # the pinned prefix is its own segment, so it can be kept first
+                compressed.append(segment_of(data, run))
+                run = []
+            run.append(node)
+    if run:
+        compressed.append(segment_of(data, run))
+    return compressed
