@@ -512,6 +512,16 @@ def _iterated_ruin_recreate(problem: Problem, config: SearchConfig, time_limit: 
 FOCUS_RADIUS = 2
 
 
+def focused_descents_apply(problem: Problem) -> bool:
+    """Whether the iterated search can descend on focused models (`_FocusedModel`).
+
+    That needs a cost computed here that equals OR-Tools' objective (no money
+    costs) and constraints that a folded stretch keeps exactly: a break may fall
+    between two stops of a stretch, so problems with breaks keep whole-model descents.
+    """
+    return not problem.uses_costs and not any(rep.breaks for rep in problem.reps)
+
+
 class _Search:
     """State of one iterated ruin-and-recreate search on a search model."""
 
@@ -534,10 +544,7 @@ class _Search:
         self.data = _insertion_data(model)
         self.schedules = ScheduleCache(self.data)
         self.rng = random.Random(config.random_seed)
-        # Focused descents need a cost computed here that equals OR-Tools' objective (no
-        # money costs) and constraints that a folded stretch keeps exactly: a break may
-        # fall between two stops of a stretch, so problems with breaks keep whole-model descents.
-        self.focused = not self.problem.uses_costs and not any(rep.breaks for rep in self.problem.reps)
+        self.focused = focused_descents_apply(self.problem)
         self.penalty = [
             REQUIRED_PENALTY if visit.required else max(0, round(visit.penalty * SCALE))
             for visit in self.problem.visits

@@ -271,3 +271,22 @@ def test_ruin_and_recreate_keeps_territories_windows_locks_and_optional_visits()
             if visit.time_windows:
                 assert any(a <= stop.start <= b for a, b in visit.time_windows)
         assert len(route.stops) <= 12
+
+
+def test_default_searches_pair_two_ruin_and_recreate_seeds_only_where_focused_descents_apply():
+    from dataclasses import replace
+
+    from routing.solve import DEFAULT_CONFIGS, FOCUSED_CONFIGS, LARGE_CONFIGS, default_configs
+
+    with_breaks = grid_day(10)
+    assert default_configs(with_breaks) == DEFAULT_CONFIGS
+    assert not DEFAULT_CONFIGS[1].ruin_recreate  # guided local search on the second core
+    without_breaks = Problem(
+        tuple(replace(r, breaks=()) for r in with_breaks.reps), with_breaks.visits, with_breaks.travel
+    )
+    assert default_configs(without_breaks) == FOCUSED_CONFIGS
+    assert FOCUSED_CONFIGS[0].ruin_recreate and FOCUSED_CONFIGS[1].ruin_recreate
+    # more than 20,000 visit-rep pairs: arc-based construction, guided local search
+    fleet = tuple(replace(without_breaks.reps[0], id=f"r{k}") for k in range(2001))
+    large = Problem(fleet, without_breaks.visits, without_breaks.travel)
+    assert default_configs(large) == LARGE_CONFIGS
