@@ -574,18 +574,17 @@ class _Search:
                 break  # nothing can move: every visit is pinned or none is served
             self.iterations += 1
             rebuilt, left_out = recreate(data, ruined, removed, rng, cache=self.schedules)
-            whole = not self.focused
-            if whole:
-                outcome = self.whole_descent(rebuilt, ruined, now)
-            else:
+            if self.focused:
                 outcome = self.focused_descent(current, rebuilt, ruined, left_out, now)
+            else:
+                outcome = self.whole_descent(rebuilt, ruined, now)
             if outcome is None:
                 continue
             candidate, cost = outcome
             progress = min(1.0, (now - self.began) / self.time_limit)
             temperature = start_temperature * config.final_temperature_ratio**progress
             if cost < current_cost - temperature * math.log(1.0 - rng.random()):
-                if cost < best_cost and not whole and _read_routes(model, candidate) is None:
+                if cost < best_cost and self.focused and _read_routes(model, candidate) is None:
                     continue  # cannot happen (all constraints are per route); never keep a best the model refuses
                 self.accepted += 1
                 current, current_cost = candidate, cost

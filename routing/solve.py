@@ -27,8 +27,9 @@ __all__ = [
 # the seed plus k as its random seed. Chosen by measurement (docs/benchmarks.md,
 # 2026-12-01): on the 62 Solomon/GH instances at 10 s the iterated
 # ruin-and-recreate search halved OR-Tools' guided local search's gap on the
-# classes with tight windows, while guided local search stays better on long
-# routes with wide windows (Solomon C2) and on a week of 20 city reps; the
+# classes with tight windows. Where its descents cannot be focused (breaks,
+# money costs; see FOCUSED_CONFIGS) guided local search stayed better on long
+# routes with wide windows (Solomon C2) and on a week of 20 city reps, so the
 # second core runs it (lambda 2.0, measured best against OR-Tools' default
 # 0.1) and the better of the two results wins.
 RUIN_AND_RECREATE = SearchConfig("PARALLEL_CHEAPEST_INSERTION", "GREEDY_DESCENT", ruin_recreate=True)
