@@ -21,9 +21,9 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from routing._sisr import InsertionData
+from routing._sisr import InsertionData, ScheduleCache
 
-__all__ = ["Segment", "changed_positions", "compress_route", "segment_of"]
+__all__ = ["Segment", "break_gaps", "changed_positions", "compress_route", "segment_of"]
 
 
 @dataclass(frozen=True)
@@ -79,15 +79,47 @@ def changed_positions(data: InsertionData, vehicle: int, before: Sequence[int], 
     ]
 
 
+def break_gaps(
+    schedules: ScheduleCache, vehicle: int, route: Sequence[int], breaks: Sequence[tuple[int, int, int]]
+) -> list[bool]:
+    """Which stops of `route` border a gap between stops where one of the rep's breaks could fall.
+
+    `breaks` are (earliest start, latest start, duration). A break is taken
+    between two stops (or before the first, or after the last), never inside a
+    folded stretch, so the stops on both sides of every such gap must stay free.
+    The test is loose on purpose: without the breaks, a stop's service starts
+    no earlier than its earliest start and no later than its latest, and a
+    break fits in the gap after stop k only if it can start once k has started
+    (earliest[k] <= latest break start) and end before k + 1 must start
+    (latest[k + 1] >= earliest break end).
+    """
+    free = [False] * len(route)
+    if not breaks or not route:
+        return free
+    schedule = schedules.get(vehicle, route)
+    earliest, latest = schedule.earliest, schedule.latest
+    for gap in range(len(route) + 1):  # the gap after node `gap` of [start, *route, end]
+        if any(earliest[gap] <= closes and latest[gap + 1] >= opens + duration for opens, closes, duration in breaks):
+            for position in (gap - 1, gap):
+                if 0 <= position < len(route):
+                    free[position] = True
+    return free
+
+
 def compress_route(
-    data: InsertionData, route: Sequence[int], changed: Sequence[bool], radius: int
+    data: InsertionData,
+    route: Sequence[int],
+    changed: Sequence[bool],
+    radius: int,
+    kept_free: Sequence[bool] = (),
 ) -> list[int | Segment]:
     """The route with every stop farther than `radius` positions from a change folded into segments.
 
+    Stops flagged in `kept_free` stay free too, with no radius around them.
     Pinned stops, and every stop before the last of them, stay in one leading
     segment so that their positions cannot change.
     """
-    free = [False] * len(route)
+    free = list(kept_free) or [False] * len(route)
     for position, is_changed in enumerate(changed):
         if is_changed:
             for near in range(max(0, position - radius), min(len(route), position + radius + 1)):

@@ -105,8 +105,15 @@ def ruin(
     *,
     average_removed: float = 10.0,
     max_string: int = 10,
+    split_rate: float = 0.0,
 ) -> tuple[list[list[int]], list[int]]:
-    """Remove strings of stops near a random seed stop; returns (routes, removed nodes)."""
+    """Remove strings of stops near a random seed stop; returns (routes, removed nodes).
+
+    SISR takes at most one string per route. When fewer routes are in use than
+    strings are wanted (one rep's day), a route gives several, or the ruin
+    could only ever cut one stretch out of a lone route. With `split_rate`, a
+    string is split as in SISR: a few stops in its middle stay where they are.
+    """
     position = {node: vehicle for vehicle, route in enumerate(routes) for node in route}
     movable = [node for node in position if node not in data.pinned]
     if not movable:
@@ -116,27 +123,40 @@ def ruin(
     longest_string = min(float(max_string), mean_length)
     most_strings = 4 * average_removed / (1 + longest_string) - 1
     strings_wanted = int(rng.uniform(1, most_strings + 1))
+    routes_repeat = len(used) < strings_wanted
     seed = rng.choice(movable)
     ruined = [list(route) for route in routes]
     touched: set[int] = set()
+    strings = 0
     removed: list[int] = []
     for node in (seed, *data.neighbours[seed]):
-        if len(touched) >= strings_wanted:
+        if strings >= strings_wanted:
             break
         vehicle = position.get(node)
-        if vehicle is None or vehicle in touched:
+        if vehicle is None or (vehicle in touched and not routes_repeat):
             continue
         route = ruined[vehicle]
+        if node not in route:
+            continue  # already removed with an earlier string
         # uniform() may return its upper end: cap at the route's length
         length = min(len(route), int(rng.uniform(1, min(len(route), longest_string) + 1)))
+        kept = 0
+        if split_rate and len(route) > length and rng.random() < split_rate:
+            kept = 1
+            while length + kept < len(route) and rng.random() < 0.5:
+                kept += 1
+        span = length + kept
         at = route.index(node)
-        first = rng.randint(max(0, at - length + 1), min(at, len(route) - length))
-        string = route[first : first + length]
-        if any(stop in data.pinned for stop in string):
+        first = rng.randint(max(0, at - span + 1), min(at, len(route) - span))
+        window = route[first : first + span]
+        if any(stop in data.pinned for stop in window):
             continue
-        del route[first : first + length]
+        keep_from = rng.randint(1, length - 1) if kept and length > 1 else length
+        string = window[:keep_from] + window[keep_from + kept :]
+        route[first : first + span] = window[keep_from : keep_from + kept]
         removed.extend(string)
         touched.add(vehicle)
+        strings += 1
     return ruined, removed
 
 

@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from routing._ortools import SearchConfig
 from routing.evaluate import RoutePlan, evaluate
 from routing.model import Problem
 from routing.solomon import read_solomon
-from routing.solve import solve
+from routing.solve import RUIN_AND_RECREATE, solve
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "vrptw"
@@ -303,15 +303,27 @@ def _summarise(rows: list[Row]) -> None:
 
 
 def _parse_config(text: str) -> SearchConfig:
-    """FIRST_SOLUTION/METAHEURISTIC[/lambda=X]; METAHEURISTIC may be RUIN_AND_RECREATE."""
+    """FIRST_SOLUTION/METAHEURISTIC[/lambda=X][/split=X]; METAHEURISTIC may be RUIN_AND_RECREATE.
+
+    RUIN_AND_RECREATE takes the defaults' settings (`routing.solve.RUIN_AND_RECREATE`),
+    `split=X` its share of split strings.
+    """
     parts = text.split("/")
     if len(parts) < 2:
-        raise SystemExit(f"--config {text!r}: use FIRST_SOLUTION/METAHEURISTIC[/lambda=0.1]")
-    options = parts[2:]
-    lambdas = [float(o.split("=", 1)[1]) for o in options if o.startswith("lambda=")]
+        raise SystemExit(f"--config {text!r}: use FIRST_SOLUTION/METAHEURISTIC[/lambda=0.1][/split=0.5]")
+    options: dict[str, float] = {}
+    for option in parts[2:]:
+        name, _, value = option.partition("=")
+        if name not in ("lambda", "split"):
+            raise SystemExit(f"--config {text!r}: unknown option {name!r} (lambda=X or split=X)")
+        try:
+            options[name] = float(value)
+        except ValueError:
+            raise SystemExit(f"--config {text!r}: {name} needs a number, got {value!r}") from None
     if parts[1] == "RUIN_AND_RECREATE":
-        return SearchConfig(parts[0], "GREEDY_DESCENT", ruin_recreate=True)
-    return SearchConfig(parts[0], parts[1], guided_lambda=lambdas[0] if lambdas else 0.1)
+        config = replace(RUIN_AND_RECREATE, first_solution=parts[0])
+        return replace(config, split_rate=options["split"]) if "split" in options else config
+    return SearchConfig(parts[0], parts[1], guided_lambda=options.get("lambda", 0.1))
 
 
 if __name__ == "__main__":

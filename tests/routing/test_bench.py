@@ -68,3 +68,16 @@ def test_comparison_solvers_are_rechecked_by_our_evaluator(solver):
     row = (run_pyvrp if solver == "pyvrp" else run_vroom)(problem, 1.0)
     assert row.feasible
     assert row.distance == pytest.approx(828.94, rel=0.02)
+
+
+def test_config_option_names_a_search_and_refuses_what_it_does_not_know():
+    from routing.bench import _parse_config
+    from routing.solve import RUIN_AND_RECREATE
+
+    assert _parse_config("PARALLEL_CHEAPEST_INSERTION/RUIN_AND_RECREATE") == RUIN_AND_RECREATE
+    assert _parse_config("PATH_CHEAPEST_ARC/RUIN_AND_RECREATE/split=0").split_rate == 0.0
+    guided = _parse_config("PATH_CHEAPEST_ARC/GUIDED_LOCAL_SEARCH/lambda=2")
+    assert (guided.first_solution, guided.guided_lambda, guided.ruin_recreate) == ("PATH_CHEAPEST_ARC", 2.0, False)
+    for bad in ("PATH_CHEAPEST_ARC", "A/B/alpha=1", "A/RUIN_AND_RECREATE/split=x"):
+        with pytest.raises(SystemExit, match="--config"):
+            _parse_config(bad)

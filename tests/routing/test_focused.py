@@ -1,4 +1,7 @@
-"""The focused model (far stretches of routes folded into single nodes) accepts exactly what the whole model accepts."""
+"""The focused model (far stretches of routes folded into single nodes) accepts exactly what the whole model accepts.
+
+With breaks, the stops around every gap where a break could fall stay free (`break_gaps`): then too.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +9,31 @@ import itertools
 import math
 import random
 
+import pytest
+
 from routing._ortools import REQUIRED_PENALTY, _FocusedModel, _insertion_data, _Model, _read_routes
-from routing._segments import compress_route
-from routing.model import Problem, Rep, Visit
+from routing._segments import break_gaps, compress_route
+from routing._sisr import ScheduleCache
+from routing.model import Break, Problem, Rep, Visit
 from routing.travel import ExplicitTravel
 
 
-def windowed_problem(seed: int) -> Problem:
+def windowed_problem(seed: int, *, lunch: bool = False) -> Problem:
     rng = random.Random(seed)
     points = [(0.0, 0.0)] + [(rng.uniform(-3000, 3000), rng.uniform(-3000, 3000)) for _ in range(12)]
     distances = [[math.dist(a, b) for b in points] for a in points]
     travel = ExplicitTravel([[d / 10 for d in row] for row in distances], distances)
+    breaks = (Break((10.5 * 3600, 11.5 * 3600), 1800),) if lunch else ()
     reps = tuple(
-        Rep(f"r{k}", start=0, end=0, shift=(8 * 3600.0, 14 * 3600.0), capacity=8.0, max_route_duration=5 * 3600.0)
+        Rep(
+            f"r{k}",
+            start=0,
+            end=0,
+            shift=(8 * 3600.0, 14 * 3600.0),
+            capacity=8.0,
+            max_route_duration=5 * 3600.0,
+            breaks=breaks,
+        )
         for k in range(2)
     )
     visits = []
@@ -29,12 +44,14 @@ def windowed_problem(seed: int) -> Problem:
     return Problem(reps, tuple(visits), travel)
 
 
-def test_folded_routes_are_accepted_exactly_when_the_whole_routes_are() -> None:
+@pytest.mark.parametrize("lunch", [False, True], ids=["no breaks", "lunch break"])
+def test_folded_routes_are_accepted_exactly_when_the_whole_routes_are(lunch: bool) -> None:
     accepted = refused = 0
     for seed in range(6):
-        problem = windowed_problem(seed)
+        problem = windowed_problem(seed, lunch=lunch)
         model = _Model(problem, finalize=False)
         data = _insertion_data(model)
+        schedules = ScheduleCache(data)
         rng = random.Random(seed)
         for _ in range(40):
             nodes = list(range(model.visit_count))
@@ -45,7 +62,14 @@ def test_folded_routes_are_accepted_exactly_when_the_whole_routes_are() -> None:
             changed = [[rng.random() < 0.2 for _ in route] for route in routes]
             try:
                 folded = [
-                    compress_route(data, route, flags, radius=1) for route, flags in zip(routes, changed, strict=True)
+                    compress_route(
+                        data,
+                        route,
+                        flags,
+                        radius=1,
+                        kept_free=break_gaps(schedules, vehicle, route, model.breaks[vehicle]),
+                    )
+                    for vehicle, (route, flags) in enumerate(zip(routes, changed, strict=True))
                 ]
             except ValueError:
                 assert whole is None, "a stretch refused as impossible must be impossible in the whole model"
@@ -65,3 +89,32 @@ def test_folded_routes_are_accepted_exactly_when_the_whole_routes_are() -> None:
             assert sub.ObjectiveValue() + internal == whole.ObjectiveValue()
     # both outcomes were exercised
     assert accepted >= 10 and refused >= 10, (accepted, refused)
+
+
+def test_the_search_puts_back_a_visit_its_starting_routes_leave_out() -> None:
+    """A focused descent sees only the visits a recreate hands it, so left-out visits must be handed over too."""
+    import time
+
+    from routing._ortools import _descent_parameters, _Search
+    from routing.solve import RUIN_AND_RECREATE
+
+    problem = windowed_problem(3, lunch=True)
+    model = _Model(problem, finalize=False)
+    params = _descent_parameters(RUIN_AND_RECREATE)
+    began = time.perf_counter()
+    search = _Search(model, RUIN_AND_RECREATE, params, began, 1.0, began + 0.5)
+    assert search.focused
+    left_out = model.visit_nodes[0]  # visit v1, all its window copies
+    nodes = [node for node in range(model.visit_count) if node not in left_out]
+    start = [[], []]
+    for node in nodes:  # a feasible start: each visit where the whole model accepts it
+        for vehicle in (0, 1):
+            trial = [list(route) for route in start]
+            trial[vehicle].append(node)
+            if _read_routes(model, trial) is not None:
+                start = trial
+                break
+    assert search.unserved(start)
+    best = search.run(start, search.cost(start))
+    assert not search.unserved(best), "every visit of this problem can be served"
+    assert _read_routes(model, best) is not None

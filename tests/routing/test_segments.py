@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from routing._segments import Segment, changed_positions, compress_route, segment_of
+from routing._segments import Segment, break_gaps, changed_positions, compress_route, segment_of
+from routing._sisr import ScheduleCache
 from tests.routing.test_sisr import line_data
 
 
@@ -86,3 +87,29 @@ def test_pinned_stops_and_everything_before_them_form_the_leading_segment() -> N
     # a pinned prefix stays its own segment even when the stops after it are folded too
     compressed = compress_route(data, list(range(6)), [False, False, False, False, False, True], radius=0)
     assert compressed == [segment_of(data, [0, 1]), segment_of(data, [2, 3, 4]), 5]
+
+
+def test_break_gaps_free_the_stops_around_every_gap_a_break_could_fall_in() -> None:
+    # services at fixed times 100, 200, 300, 400 (travel = distance, no service time)
+    windows = {0: (100, 100), 1: (200, 200), 2: (300, 300), 3: (400, 400)}
+    data = line_data([10, 20, 30, 40], windows=windows)
+    schedules = ScheduleCache(data)
+    route = [0, 1, 2, 3]
+    # a 30-minute break starting in [250, 260] fits only between the stops at 200 and 300
+    assert break_gaps(schedules, 0, route, [(250, 260, 30)]) == [False, True, True, False]
+    # one starting in [20, 40] before the first stop: only the first stop borders that gap
+    assert break_gaps(schedules, 0, route, [(20, 40, 30)]) == [True, False, False, False]
+    # one that may start from 420, after the last stop
+    assert break_gaps(schedules, 0, route, [(420, 500, 30)]) == [False, False, False, True]
+    # a wide window reaches every gap; no breaks, nothing kept free
+    assert break_gaps(schedules, 0, route, [(0, 10_000, 30)]) == [True] * 4
+    assert break_gaps(schedules, 0, route, []) == [False] * 4
+
+
+def test_stops_kept_free_stay_single_without_a_radius_around_them() -> None:
+    data = line_data([10 * k for k in range(1, 9)])
+    route = list(range(8))
+    kept_free = [False, False, False, False, False, True, False, False]
+    changed = [True, False, False, False, False, False, False, False]
+    compressed = compress_route(data, route, changed, radius=1, kept_free=kept_free)
+    assert compressed == [0, 1, segment_of(data, [2, 3, 4]), 5, segment_of(data, [6, 7])]

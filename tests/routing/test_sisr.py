@@ -123,3 +123,40 @@ def test_recreate_chooses_the_best_window_copy() -> None:
     data = InsertionData(**{**data.__dict__, "window_close": [5, 200, 60, 10_000]})
     routes, left = recreate(data, [[2]], [0], random.Random(0), blink_rate=0.0)
     assert (routes, left) == ([[2, 1]], [])
+
+
+def test_a_lone_route_gives_several_strings_when_more_are_wanted() -> None:
+    """SISR takes one string per route; one rep's day would then only ever lose one stretch."""
+    data = line_data([10 * k for k in range(1, 21)])
+    route = list(range(20))
+    random.Random(7).shuffle(route)  # the route zigzags, so near stops are far apart in it
+    scattered = 0
+    for seed in range(50):
+        ruined, removed = ruin(data, [route], random.Random(seed), average_removed=10, max_string=3)
+        assert sorted(removed + ruined[0]) == list(range(20)), "every stop is either kept or removed, once"
+        assert is_subsequence(ruined[0], route)
+        positions = sorted(route.index(node) for node in removed)
+        if positions[-1] - positions[0] + 1 > len(positions):
+            scattered += 1
+    assert scattered >= 10, scattered
+
+
+def test_a_split_string_leaves_a_block_of_stops_in_its_middle() -> None:
+    data = line_data([10 * k for k in range(1, 25)], vehicles=3)
+    routes = [list(range(0, 8)), list(range(8, 16)), list(range(16, 24))]
+    split = 0
+    for seed in range(50):
+        # at most 3 strings for 3 routes: one string per route
+        ruined, removed = ruin(data, routes, random.Random(seed), average_removed=4, max_string=4, split_rate=1.0)
+        assert sorted(removed + [n for r in ruined for n in r]) == list(range(24))
+        for before, after in zip(routes, ruined, strict=True):
+            assert is_subsequence(after, before)
+            gone = [before.index(n) for n in before if n not in after]
+            if not gone:
+                continue
+            kept_inside = [p for p in range(gone[0], gone[-1] + 1) if before[p] in after]
+            # what stays inside the cut is one block of consecutive stops
+            if kept_inside:
+                assert kept_inside == list(range(kept_inside[0], kept_inside[0] + len(kept_inside)))
+                split += 1
+    assert split >= 10, split

@@ -279,14 +279,15 @@ def test_default_searches_pair_two_ruin_and_recreate_seeds_only_where_focused_de
     from routing.solve import DEFAULT_CONFIGS, FOCUSED_CONFIGS, LARGE_CONFIGS, default_configs
 
     with_breaks = grid_day(10)
-    assert default_configs(with_breaks) == DEFAULT_CONFIGS
-    assert not DEFAULT_CONFIGS[1].ruin_recreate  # guided local search on the second core
-    without_breaks = Problem(
-        tuple(replace(r, breaks=()) for r in with_breaks.reps), with_breaks.visits, with_breaks.travel
-    )
-    assert default_configs(without_breaks) == FOCUSED_CONFIGS
+    assert default_configs(with_breaks) == FOCUSED_CONFIGS
     assert FOCUSED_CONFIGS[0].ruin_recreate and FOCUSED_CONFIGS[1].ruin_recreate
+    # money costs: the time part of the cost depends on the schedule, so no focused descents
+    with_costs = Problem(
+        tuple(replace(r, cost_per_hour=30.0) for r in with_breaks.reps), with_breaks.visits, with_breaks.travel
+    )
+    assert default_configs(with_costs) == DEFAULT_CONFIGS
+    assert not DEFAULT_CONFIGS[1].ruin_recreate  # guided local search on the second core
     # more than 20,000 visit-rep pairs: arc-based construction, guided local search
-    fleet = tuple(replace(without_breaks.reps[0], id=f"r{k}") for k in range(2001))
-    large = Problem(fleet, without_breaks.visits, without_breaks.travel)
+    fleet = tuple(replace(with_breaks.reps[0], id=f"r{k}") for k in range(2001))
+    large = Problem(fleet, with_breaks.visits, with_breaks.travel)
     assert default_configs(large) == LARGE_CONFIGS
