@@ -531,11 +531,17 @@ def _iterated_ruin_recreate(problem: Problem, config: SearchConfig, time_limit: 
     # The first solution is the construction alone: a descent of the whole model
     # from it took a third of a 9 s limit on 300 visits with breaks, and the
     # iterated search improves a construction faster (62 instances: 0.61 %
-    # against 0.72 % mean gap; 300 visits: 167.5 km against 181.1 km).
+    # against 0.72 % mean gap; 300 visits: 167.5 km against 181.1 km). When the
+    # construction leaves required visits out (an over-full day with a break),
+    # the descent still runs: its insertion moves see the breaks, the recreate does not.
+    model.routing.CloseModelWithParameters(_read_parameters(config, WHOLE_READ_SHARE * time_limit))
     construction = _descent_parameters(config)
     construction.solution_limit = 1
     construction.time_limit.FromMilliseconds(max(1, int((deadline - time.perf_counter()) * 1000)))
     first = model.routing.SolveWithParameters(construction)
+    if first is not None and first.ObjectiveValue() >= REQUIRED_PENALTY:
+        params.time_limit.FromMilliseconds(max(1, int((deadline - time.perf_counter()) * 1000)))
+        first = model.routing.SolveFromAssignmentWithParameters(first, params) or first
     if first is None:
         status = _STATUS.get(model.routing.status(), str(model.routing.status()))
         return SolverOutput([], status, None, time.perf_counter() - began, config, notes)
@@ -552,6 +558,20 @@ def _iterated_ruin_recreate(problem: Problem, config: SearchConfig, time_limit: 
 # every 20th candidate made the 62-instance mean worse (1.30 % against 1.12 %, one
 # core): they cost ~15 focused iterations each (docs/benchmarks.md, 2026-12-01).
 FOCUS_RADIUS = 2
+# Restoring routes into a model (`_read_routes`) is a search of its own, bounded
+# only by the time limit the model was closed with. With a break it can run for
+# seconds (a 4-stop route with a lunch break: 4.4 s to accept), so the search
+# model and every focused model are closed with these limits; a read that runs
+# out counts as refused.
+WHOLE_READ_SHARE = 0.1  # of the time limit (a read of 300 visits with breaks takes up to ~90 ms)
+FOCUSED_READ_SECONDS = 0.02
+
+
+def _read_parameters(config: SearchConfig, seconds: float) -> pywrapcp.RoutingSearchParameters:
+    """The descent's parameters with a time limit for restoring routes (see WHOLE_READ_SHARE)."""
+    params = _descent_parameters(config)
+    params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+    return params
 
 
 def focused_descents_apply(problem: Problem) -> bool:
@@ -592,6 +612,12 @@ class _Search:
             for visit in self.problem.visits
         ]
         self.iterations = self.accepted = self.refused = self.full_descents = 0
+        # Focused models are closed with OR-Tools' default parameters, the search
+        # model with the lean descent set: the parameters a model is closed with
+        # shape its later descents, and focused models closed with the lean set
+        # planned the 300-visit day at 174.5-176.9 km against 167.9-169.3 km.
+        self.focused_read = pywrapcp.DefaultRoutingSearchParameters()
+        self.focused_read.time_limit.FromMilliseconds(max(1, int(FOCUSED_READ_SECONDS * 1000)))
 
     def summary(self) -> str:
         mode = "focused descents" if self.focused else "whole-model descents"
@@ -710,7 +736,7 @@ class _Search:
             sub_model = self.focused_model(current, ruined, touched, handed)
             assignment = _read_routes(sub_model, sub_model.routes)
             if assignment is None:
-                return self.whole_descent(ruined, ruined, now)  # not expected: ruined routes are feasible
+                return None  # the restore ran out of time (see FOCUSED_READ_SECONDS)
         self.params.time_limit.FromMilliseconds(max(1, int((self.search_until - now) * 1000)))
         solution = sub_model.routing.SolveFromAssignmentWithParameters(assignment, self.params)
         if solution is None:
@@ -735,7 +761,7 @@ class _Search:
             )
             for v in touched
         ]
-        return _FocusedModel(self.model, data, touched, compressed, loose, self.penalty)
+        return _FocusedModel(self.model, data, touched, compressed, loose, self.penalty, close_with=self.focused_read)
 
 
 class _FocusedModel:
@@ -758,7 +784,10 @@ class _FocusedModel:
         routes: list[list[int | Segment]],
         loose: list[int],
         penalty: list[int],
+        *,
+        close_with: pywrapcp.RoutingSearchParameters | None = None,
     ) -> None:
+        """`close_with`: parameters to close the model with, whose time limit bounds `_read_routes`."""
         reps = model.problem.reps
         # sub node -> the adapter's nodes it stands for, in order
         self.members: list[tuple[int, ...]] = []
@@ -885,6 +914,8 @@ class _FocusedModel:
                 restrict(local, data.allowed[self.members[local][0]])
             indices = [manager.NodeToIndex(local) for local in group]
             routing.AddDisjunction(indices, penalty[node_visit[self.members[group[0]][0]]], 1)
+        if close_with is not None:
+            routing.CloseModelWithParameters(close_with)
 
     def expand(self, local_route: list[int]) -> list[int]:
         """The adapter's nodes of a route of this model."""
