@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from routing.evaluate import RoutePlan
 from routing.model import Break, Problem, Rep, Visit, Window
 from routing.result import Result, Route, Unassigned
-from routing.solve import DEFAULT_CONFIGS, evaluate_plans, solve
+from routing.solve import evaluate_plans, solve
 from routing.travel import TravelMatrix
 
 __all__ = ["Appointment", "DayPlan", "PlannedVisit", "Progress", "RecurringCustomer", "plan_days", "reoptimize"]
@@ -292,15 +292,11 @@ def _solve_day_by_day(problem: Problem, *, time_limit: float, threads: int, seed
         )
         if not visits:
             continue
-        # Ruin-and-recreate paired with guided local search, even without breaks: on
-        # these days (20 reps, ~5 stops each) two ruin-and-recreate seeds planned a
-        # week of 475.6 km against 461.9 km (docs/benchmarks.md, 2026-12-01).
         day_result = solve(
             Problem(reps, visits, travel, name=f"day {day}"),
             time_limit=per_day_limit,
             threads=threads,
             seed=seed,
-            configs=DEFAULT_CONFIGS,
         )
         stitched_plans += [
             RoutePlan(
