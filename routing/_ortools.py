@@ -662,7 +662,7 @@ class _Search:
             temperature = start_temperature * config.final_temperature_ratio**progress
             if cost < current_cost - temperature * math.log(1.0 - rng.random()):
                 if cost < best_cost and self.focused and _read_routes(model, candidate) is None:
-                    continue  # cannot happen (all constraints are per route); never keep a best the model refuses
+                    continue  # the whole model's restore ran out of time: never keep a best it has not accepted
                 self.accepted += 1
                 current, current_cost = candidate, cost
                 unserved = self.unserved(current)
@@ -728,12 +728,13 @@ class _Search:
         touched = [v for v in range(len(rebuilt)) if rebuilt[v] != current[v] or ruined[v] != current[v]]
         if not touched:
             return None
-        sub_model = self.focused_model(current, rebuilt, touched, left_out)
+        start = rebuilt
+        sub_model = self.focused_model(current, start, touched, left_out)
         assignment = _read_routes(sub_model, sub_model.routes)
         if assignment is None:
             self.refused += 1
-            rebuilt = ruined
-            sub_model = self.focused_model(current, ruined, touched, handed)
+            start = ruined
+            sub_model = self.focused_model(current, start, touched, handed)
             assignment = _read_routes(sub_model, sub_model.routes)
             if assignment is None:
                 return None  # the restore ran out of time (see FOCUSED_READ_SECONDS)
@@ -741,7 +742,7 @@ class _Search:
         solution = sub_model.routing.SolveFromAssignmentWithParameters(assignment, self.params)
         if solution is None:
             return None
-        candidate = [list(route) for route in rebuilt]
+        candidate = [list(route) for route in start]
         for position, route in enumerate(_routes(sub_model, solution)):
             candidate[touched[position]] = sub_model.expand(route)
         return candidate, self.cost(candidate)
@@ -859,6 +860,8 @@ class _FocusedModel:
         for local in range(count):
             if opens[local] is not None:
                 time_dimension.CumulVar(manager.NodeToIndex(local)).SetRange(opens[local], closes[local])
+        # What a break cannot interrupt: a stop's service, or a whole stretch (no break inside it).
+        service = [durations[local] + model.service_transit[lasts[local]] for local in range(count)]
         for position, vehicle in enumerate(vehicles):
             low, high = data.shift_open[vehicle], data.shift_close[vehicle]
             if (low, high) != (0, model.horizon):  # as in _Model: redundant bounds perturb the search
@@ -867,9 +870,8 @@ class _FocusedModel:
             limit = reps[vehicle].max_route_duration
             if limit is not None:
                 _limit_span(routing, time_dimension, position, math.floor(limit * SCALE))
-            # A stretch is served without a break inside it: its whole duration is service.
-            stretch_transit = [durations[local] + model.service_transit[lasts[local]] for local in range(count)]
-            _add_breaks(manager, time_dimension, position, reps[vehicle].id, model.breaks[vehicle], stretch_transit)
+            if model.breaks[vehicle]:
+                _add_breaks(manager, time_dimension, position, reps[vehicle].id, model.breaks[vehicle], service)
         if model.load is not None:
             unlimited = max(1, sum(demands))
             routing.AddDimensionWithVehicleCapacity(
