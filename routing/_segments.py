@@ -9,7 +9,9 @@ every stop of the stretch inside its window, and its duration is the time from
 the start at its first stop to the start at its last one (waiting included).
 This is the concatenation of route segments of Vidal et al. ("A unified
 solution framework for multi-attribute vehicle routing problems", EJOR 2014),
-without time warp because the routes it is applied to are feasible.
+without time warp because the routes it is applied to are feasible. A break
+cannot be taken inside a stretch, so `break_gaps` finds the stops that must
+stay single for the rep's breaks to fit where they could fall.
 
 Like `routing._sisr`, this module knows nothing of OR-Tools and works in the
 adapter's integer units on its node numbers.
