@@ -142,6 +142,7 @@ def ruin(
         length = min(len(route), int(rng.uniform(1, min(len(route), longest_string) + 1)))
         kept = 0
         if split_rate and len(route) > length and rng.random() < split_rate:
+            # how many stops stay in the middle: 1, 2, 3 ... with halving odds (our choice)
             kept = 1
             while length + kept < len(route) and rng.random() < 0.5:
                 kept += 1

@@ -31,9 +31,9 @@ __all__ = [
 # see FOCUSED_CONFIGS) guided local search stayed better on long routes with wide
 # windows (Solomon C2), so the second core runs it (lambda 2.0, measured best
 # against OR-Tools' default 0.1) and the better of the two results wins.
-# Strings are split as in SISR half of the time: 0.72 % mean gap on the 62
-# instances against 0.97 % without, and one rep's 25-stop day went from 29,147 m
-# to its 30 s answer of 28,991 m.
+# Strings are split as in SISR half of the time, and a lone route gives several
+# (`routing._sisr.ruin`): with both, 0.72 % mean gap on the 62 instances against
+# 0.97 %, and one rep's 25-stop day went from 29,147 m to its 30 s answer of 28,991 m.
 RUIN_AND_RECREATE = SearchConfig("PARALLEL_CHEAPEST_INSERTION", "GREEDY_DESCENT", ruin_recreate=True, split_rate=0.5)
 DEFAULT_CONFIGS: tuple[SearchConfig, ...] = (
     RUIN_AND_RECREATE,
