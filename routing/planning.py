@@ -293,10 +293,7 @@ def _solve_day_by_day(problem: Problem, *, time_limit: float, threads: int, seed
         if not visits:
             continue
         day_result = solve(
-            Problem(reps, visits, travel, name=f"day {day}"),
-            time_limit=per_day_limit,
-            threads=threads,
-            seed=seed,
+            Problem(reps, visits, travel, name=f"day {day}"), time_limit=per_day_limit, threads=threads, seed=seed
         )
         stitched_plans += [
             RoutePlan(
