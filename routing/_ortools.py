@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
+from routing._exchange import EXCHANGE_AT, BestExchange
 from routing._segments import Segment, break_gaps, changed_positions, compress_route
 from routing._sisr import UNBOUNDED, InsertionData, ScheduleCache, recreate, ruin
 from routing.evaluate import RoutePlan
@@ -65,6 +66,10 @@ class SearchConfig:
     max_string: int = 10
     # share of strings split as in SISR (a few stops in the middle stay)
     split_rate: float = 0.0
+    # share of recreates that start a route on an unused vehicle (`routing._sisr.recreate`)
+    open_route_rate: float = 0.0
+    # share of ruins that remove a whole route (`routing._sisr.ruin`)
+    route_removal_rate: float = 0.0
     # annealing: the start temperature as a share of the first solution's mean arc
     # cost, falling geometrically to final_temperature_ratio of it at the time limit
     start_temperature: float = 1.0
@@ -401,9 +406,12 @@ def _break_leg(
     return len(visits) if start < end_time else len(visits) + 1
 
 
-def solve_once(problem: Problem, config: SearchConfig, time_limit: float) -> SolverOutput:
+def solve_once(
+    problem: Problem, config: SearchConfig, time_limit: float, exchange: BestExchange | None = None
+) -> SolverOutput:
+    """One search; a ruin-and-recreate search shares its best routes through `exchange` half way."""
     if config.ruin_recreate:
-        return _iterated_ruin_recreate(problem, config, time_limit)
+        return _iterated_ruin_recreate(problem, config, time_limit, exchange)
     began = time.perf_counter()
     model = _Model(problem)
     build_seconds = time.perf_counter() - began
@@ -444,13 +452,32 @@ _DESCENT_OPERATORS = frozenset(
 )
 
 
+# Focused models are closed with these. OR-Tools builds a model's operators when
+# it is closed, from the parameters given then; later solves cannot change them.
+# Focused models are small (about 15 nodes), and there Lin-Kernighan and
+# expensive-chain relocation pay: they made 7 % of the improving moves of focused
+# descents closed with OR-Tools' defaults (RC206, 5 s), after relocate (78 %),
+# cross, 2-opt and exchange. The defaults' insertion LNS operators made 0.7 %,
+# the others (pairs, subtrips, chains of inactive visits) none. Non-C classes,
+# one core, 10 s: 1.31 % mean gap against 1.50 % with the defaults (2026-12-01);
+# the lean set alone had planned the 300-visit day worse than the defaults.
+_FOCUSED_OPERATORS = _DESCENT_OPERATORS | {"use_lin_kernighan", "use_relocate_expensive_chain"}
+
+
+def _operator_parameters(
+    operators: frozenset[str], params: pywrapcp.RoutingSearchParameters | None = None
+) -> pywrapcp.RoutingSearchParameters:
+    """The parameters (OR-Tools' defaults if none) with only these local search operators on."""
+    params = params or pywrapcp.DefaultRoutingSearchParameters()
+    for operator in params.local_search_operators.DESCRIPTOR.fields:
+        setattr(params.local_search_operators, operator.name, _ON if operator.name in operators else _OFF)
+    return params
+
+
 def _descent_parameters(config: SearchConfig) -> pywrapcp.RoutingSearchParameters:
     params = _search_parameters(config, 1.0)
     params.local_search_metaheuristic = METAHEURISTIC.GREEDY_DESCENT
-    operators = params.local_search_operators
-    for operator in operators.DESCRIPTOR.fields:
-        setattr(operators, operator.name, _ON if operator.name in _DESCENT_OPERATORS else _OFF)
-    return params
+    return _operator_parameters(_DESCENT_OPERATORS, params)
 
 
 def _routes(model: _Model, solution: pywrapcp.Assignment) -> list[list[int]]:
@@ -507,7 +534,9 @@ def _insertion_data(model: _Model) -> InsertionData:
     )
 
 
-def _iterated_ruin_recreate(problem: Problem, config: SearchConfig, time_limit: float) -> SolverOutput:
+def _iterated_ruin_recreate(
+    problem: Problem, config: SearchConfig, time_limit: float, exchange: BestExchange | None = None
+) -> SolverOutput:
     """Iterated local search: ruin, recreate, descend, accept by simulated annealing.
 
     OR-Tools' own guided local search stalls 3-5 % above the best known
@@ -546,7 +575,7 @@ def _iterated_ruin_recreate(problem: Problem, config: SearchConfig, time_limit: 
         status = _STATUS.get(model.routing.status(), str(model.routing.status()))
         return SolverOutput([], status, None, time.perf_counter() - began, config, notes)
     # Time the finalized model needs to build and time the best routes: about the search model's build.
-    search = _Search(model, config, params, began, time_limit, deadline - 1.5 * build_seconds - 0.02)
+    search = _Search(model, config, params, began, time_limit, deadline - 1.5 * build_seconds - 0.02, exchange)
     best = search.run(_routes(model, first), first.ObjectiveValue())
     notes.append(search.summary())
     return _finalized(problem, config, best, began, notes)
@@ -595,6 +624,7 @@ class _Search:
         began: float,
         time_limit: float,
         search_until: float,
+        exchange: BestExchange | None = None,
     ) -> None:
         self.model = model
         self.problem = model.problem
@@ -603,6 +633,8 @@ class _Search:
         self.began = began
         self.time_limit = time_limit
         self.search_until = search_until
+        self.exchange = exchange
+        self.exchanged = ""  # what the exchange did, for the summary
         self.data = _insertion_data(model)
         self.schedules = ScheduleCache(self.data)
         self.rng = random.Random(config.random_seed)
@@ -612,11 +644,9 @@ class _Search:
             for visit in self.problem.visits
         ]
         self.iterations = self.accepted = self.refused = self.full_descents = 0
-        # Focused models are closed with OR-Tools' default parameters, the search
-        # model with the lean descent set: the parameters a model is closed with
-        # shape its later descents, and focused models closed with the lean set
-        # planned the 300-visit day at 174.5-176.9 km against 167.9-169.3 km.
-        self.focused_read = pywrapcp.DefaultRoutingSearchParameters()
+        # The parameters a model is closed with fix the operators of its later
+        # descents (see _FOCUSED_OPERATORS).
+        self.focused_read = _operator_parameters(_FOCUSED_OPERATORS)
         self.focused_read.time_limit.FromMilliseconds(max(1, int(FOCUSED_READ_SECONDS * 1000)))
 
     def summary(self) -> str:
@@ -624,6 +654,7 @@ class _Search:
         return (
             f"ruin and recreate ({mode}): {self.iterations} iterations, {self.accepted} accepted, "
             f"{self.refused} recreates refused, {self.full_descents} whole-model descents"
+            + (f", best routes exchanged half way ({self.exchanged})" if self.exchanged else "")
         )
 
     def run(self, current: list[list[int]], current_cost: float) -> list[list[int]]:
@@ -635,7 +666,18 @@ class _Search:
         mean_arc = sum(_route_cost(data, v, route) for v, route in enumerate(current)) / max(1, arcs)
         start_temperature = config.start_temperature * mean_arc
         unserved = self.unserved(current)
+        exchange_at = self.began + EXCHANGE_AT * self.time_limit
         while (now := time.perf_counter()) < self.search_until:
+            if self.exchange is not None and now >= exchange_at:
+                # Wait at most a twentieth of the time limit (and a second) for the other searches.
+                shared = self.exchange.swap(best, best_cost, timeout=min(1.0, 0.05 * self.time_limit))
+                self.exchange = None
+                self.exchanged = "kept its own" if shared is None else "carried on from another search's"
+                if shared is not None:
+                    best, best_cost = shared
+                    current, current_cost = [list(route) for route in best], best_cost
+                    unserved = self.unserved(current)
+                continue
             ruined, removed = ruin(
                 data,
                 current,
@@ -643,6 +685,7 @@ class _Search:
                 average_removed=config.average_removed,
                 max_string=config.max_string,
                 split_rate=config.split_rate,
+                whole_route=bool(config.route_removal_rate) and rng.random() < config.route_removal_rate,
             )
             if not removed:
                 break  # nothing can move: every visit is pinned or none is served
@@ -650,7 +693,8 @@ class _Search:
             # Visits the current routes leave out get another chance at every
             # recreate (as in SISR): a focused descent sees only the visits it is given.
             handed = removed + unserved
-            rebuilt, left_out = recreate(data, ruined, handed, rng, cache=self.schedules)
+            open_route = bool(config.open_route_rate) and rng.random() < config.open_route_rate
+            rebuilt, left_out = recreate(data, ruined, handed, rng, cache=self.schedules, open_route=open_route)
             if self.focused:
                 outcome = self.focused_descent(current, rebuilt, ruined, handed, left_out, now)
             else:

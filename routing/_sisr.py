@@ -16,6 +16,7 @@ proposal and rejects one it cannot accept.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,10 +57,10 @@ class InsertionData:
 class _Schedule:
     """Earliest and latest service starts along one route, for O(1) insertion checks."""
 
-    __slots__ = ("earliest", "latest", "nodes")
+    __slots__ = ("arc_cost", "earliest", "latest", "nodes")
 
     def __init__(self, data: InsertionData, vehicle: int, route: Sequence[int]) -> None:
-        travel = data.travel
+        travel, cost = data.travel, data.cost
         nodes = [data.start_node[vehicle], *route, data.end_node[vehicle]]
         last = len(nodes) - 1
         earliest = [0] * len(nodes)
@@ -77,6 +78,8 @@ class _Schedule:
         self.nodes = nodes
         self.earliest = earliest
         self.latest = latest
+        # the cost of each arc of the route, which an insertion on it saves
+        self.arc_cost = [cost[a][b] for a, b in itertools.pairwise(nodes)]
 
 
 class ScheduleCache:
@@ -87,6 +90,22 @@ class ScheduleCache:
         self.data = data
         self.size = size
         self.schedules: dict[tuple[int, tuple[int, ...]], _Schedule] = {}
+        self._travel_to: list[list[int]] | None = None
+        self._cost_to: list[list[int]] | None = None
+
+    @property
+    def travel_to(self) -> list[list[int]]:
+        """`travel_to[j][i]` = `travel[i][j]`: the column of a node, read once per insertion."""
+        if self._travel_to is None:
+            self._travel_to = [list(column) for column in zip(*self.data.travel, strict=True)]
+        return self._travel_to
+
+    @property
+    def cost_to(self) -> list[list[int]]:
+        """`cost_to[j][i]` = `cost[i][j]`."""
+        if self._cost_to is None:
+            self._cost_to = [list(column) for column in zip(*self.data.cost, strict=True)]
+        return self._cost_to
 
     def get(self, vehicle: int, route: Sequence[int]) -> _Schedule:
         key = (vehicle, tuple(route))
@@ -106,6 +125,7 @@ def ruin(
     average_removed: float = 10.0,
     max_string: int = 10,
     split_rate: float = 0.0,
+    whole_route: bool = False,
 ) -> tuple[list[list[int]], list[int]]:
     """Remove strings of stops near a random seed stop; returns (routes, removed nodes).
 
@@ -113,6 +133,10 @@ def ruin(
     strings are wanted (one rep's day), a route gives several, or the ruin
     could only ever cut one stretch out of a lone route. With `split_rate`, a
     string is split as in SISR: a few stops in its middle stay where they are.
+    With `whole_route`, the first "string" is a whole route drawn at random
+    (every route alike, so short ones as often as long ones) and the seed is
+    one of its stops: the only way a route with more stops than the longest
+    string can close.
     """
     position = {node: vehicle for vehicle, route in enumerate(routes) for node in route}
     movable = [node for node in position if node not in data.pinned]
@@ -129,6 +153,15 @@ def ruin(
     touched: set[int] = set()
     strings = 0
     removed: list[int] = []
+    if whole_route:
+        closable = [v for v, route in enumerate(ruined) if route and not data.pinned.intersection(route)]
+        if closable:
+            vehicle = rng.choice(closable)
+            seed = rng.choice(ruined[vehicle])
+            removed.extend(ruined[vehicle])
+            ruined[vehicle].clear()
+            touched.add(vehicle)
+            strings += 1
     for node in (seed, *data.neighbours[seed]):
         if strings >= strings_wanted:
             break
@@ -169,8 +202,15 @@ def recreate(
     *,
     blink_rate: float = 0.01,
     cache: ScheduleCache | None = None,
+    open_route: bool = False,
 ) -> tuple[list[list[int]], list[int]]:
-    """Insert the removed visits at their cheapest feasible positions; returns (routes, left out)."""
+    """Insert the removed visits at their cheapest feasible positions; returns (routes, left out).
+
+    With `open_route`, the first visit to insert goes to an unused vehicle if
+    one can take it, and the visits after it may join it: a route of its own
+    never is the cheapest place for a single visit, so without this the
+    search could only ever close routes.
+    """
     cache = cache or ScheduleCache(data)
     routes = [list(route) for route in routes]
     schedules = [cache.get(vehicle, route) for vehicle, route in enumerate(routes)]
@@ -185,37 +225,66 @@ def recreate(
     else:
         anchor = order[0] if order else 0
         order.sort(key=lambda node: data.cost[anchor][node])
-    travel, cost = data.travel, data.cost
     left_out: list[int] = []
+    opening = open_route
     for visit_node in order:
-        best_cost = UNBOUNDED
-        best: tuple[int, int, int] | None = None  # vehicle, position, node copy
-        for node in data.copies[visit_node]:
-            opens, closes, demand = data.window_open[node], data.window_close[node], data.demand[node]
-            travel_from_node, cost_from_node = travel[node], cost[node]
-            for vehicle in data.allowed[node]:
-                if loads[vehicle] + demand > data.capacity[vehicle] or len(routes[vehicle]) >= data.max_stops[vehicle]:
-                    continue
-                schedule = schedules[vehicle]
-                nodes, earliest, latest = schedule.nodes, schedule.earliest, schedule.latest
-                for k in range(len(nodes) - 1):
-                    if rng.random() < blink_rate:
-                        continue
-                    before, after = nodes[k], nodes[k + 1]
-                    start = earliest[k] + travel[before][node]
-                    if start < opens:
-                        start = opens
-                    if start > closes or start + travel_from_node[after] > latest[k + 1]:
-                        continue
-                    delta = cost[before][node] + cost_from_node[after] - cost[before][after]
-                    if delta < best_cost:
-                        best_cost = delta
-                        best = (vehicle, k, node)
+        best = None
+        if opening:
+            best = _best_position(data, cache, routes, schedules, loads, visit_node, rng, blink_rate, empty_only=True)
+        if best is None:
+            best = _best_position(data, cache, routes, schedules, loads, visit_node, rng, blink_rate)
         if best is None:
             left_out.append(visit_node)
             continue
+        opening = False
         vehicle, k, node = best
         routes[vehicle].insert(k, node)
         loads[vehicle] += data.demand[node]
         schedules[vehicle] = cache.get(vehicle, routes[vehicle])
     return routes, left_out
+
+
+def _best_position(
+    data: InsertionData,
+    cache: ScheduleCache,
+    routes: list[list[int]],
+    schedules: list[_Schedule],
+    loads: list[int],
+    visit_node: int,
+    rng: random.Random,
+    blink_rate: float,
+    *,
+    empty_only: bool = False,
+) -> tuple[int, int, int] | None:
+    """The cheapest feasible (vehicle, position, node copy) for a visit, blinks skipped; None if none."""
+    best_cost = UNBOUNDED
+    best: tuple[int, int, int] | None = None
+    for node in data.copies[visit_node]:
+        opens, closes, demand = data.window_open[node], data.window_close[node], data.demand[node]
+        travel_from_node, cost_from_node = data.travel[node], data.cost[node]
+        travel_to_node, cost_to_node = cache.travel_to[node], cache.cost_to[node]
+        vehicles = [v for v in data.allowed[node] if not routes[v]] if empty_only else data.allowed[node]
+        for vehicle in vehicles:
+            if loads[vehicle] + demand > data.capacity[vehicle] or len(routes[vehicle]) >= data.max_stops[vehicle]:
+                continue
+            schedule = schedules[vehicle]
+            nodes, earliest, latest, arc_cost = schedule.nodes, schedule.earliest, schedule.latest, schedule.arc_cost
+            for k in range(len(nodes) - 1):
+                # Cost first: most positions are dearer than the best so far,
+                # and that test is cheaper than the schedule's.
+                after = nodes[k + 1]
+                delta = cost_to_node[nodes[k]] + cost_from_node[after] - arc_cost[k]
+                if delta >= best_cost:
+                    continue
+                start = earliest[k] + travel_to_node[nodes[k]]
+                if start < opens:
+                    start = opens
+                if start > closes or start + travel_from_node[after] > latest[k + 1]:
+                    continue
+                # A blink skips a position; drawing it only for positions
+                # that would become the best skips the same ones in law.
+                if rng.random() < blink_rate:
+                    continue
+                best_cost = delta
+                best = (vehicle, k, node)
+    return best

@@ -7,7 +7,9 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from multiprocessing.context import BaseContext
 
+from routing._exchange import BestExchange
 from routing._ortools import SearchConfig, SolverOutput, focused_descents_apply, solve_once
 from routing.evaluate import RoutePlan, evaluate, penalty_of_missing
 from routing.model import Problem, Visit
@@ -34,7 +36,9 @@ __all__ = [
 # Strings are split as in SISR half of the time, and a lone route gives several
 # (`routing._sisr.ruin`): with both, 0.72 % mean gap on the 62 instances against
 # 0.97 %, and one rep's 25-stop day went from 29,147 m to its 30 s answer of 28,991 m.
-RUIN_AND_RECREATE = SearchConfig("PARALLEL_CHEAPEST_INSERTION", "GREEDY_DESCENT", ruin_recreate=True, split_rate=0.5)
+RUIN_AND_RECREATE = SearchConfig(
+    "PARALLEL_CHEAPEST_INSERTION", "GREEDY_DESCENT", ruin_recreate=True, split_rate=0.5, open_route_rate=0.2
+)
 DEFAULT_CONFIGS: tuple[SearchConfig, ...] = (
     RUIN_AND_RECREATE,
     SearchConfig("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", guided_lambda=2.0),
@@ -100,8 +104,13 @@ def solve(
     else:
         # fork: the problem (and its matrices) is inherited, not pickled.
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=len(chosen), mp_context=context) as executor:
-            futures = [executor.submit(solve_once, problem, config, time_limit) for config in chosen]
+        # The exchange's lock and barrier can only reach the workers by inheritance:
+        # the initializer's arguments are handed over at fork, never pickled.
+        exchange = _exchange_for(problem, chosen, context)
+        with ProcessPoolExecutor(
+            max_workers=len(chosen), mp_context=context, initializer=_join_exchange, initargs=(exchange,)
+        ) as executor:
+            futures = [executor.submit(_solve_in_worker, problem, config, time_limit) for config in chosen]
             outputs = [future.result() for future in futures]
     best: Result | None = None
     for output in outputs:
@@ -110,6 +119,31 @@ def solve(
             best = result
     assert best is not None
     return best
+
+
+_worker_exchange: BestExchange | None = None
+
+
+def _join_exchange(exchange: BestExchange | None) -> None:
+    global _worker_exchange
+    _worker_exchange = exchange
+
+
+def _solve_in_worker(problem: Problem, config: SearchConfig, time_limit: float) -> SolverOutput:
+    return solve_once(problem, config, time_limit, _worker_exchange)
+
+
+def _exchange_for(problem: Problem, chosen: list[SearchConfig], context: BaseContext) -> BestExchange | None:
+    """Shared memory through which parallel ruin-and-recreate searches swap their best routes half way.
+
+    Only when every search is one: guided local search runs inside OR-Tools
+    and could neither publish nor adopt routes.
+    """
+    if not all(config.ruin_recreate for config in chosen):
+        return None
+    # a solution: per rep its number of stops, then one node per served visit (one window copy each)
+    capacity = len(problem.reps) + len(problem.visits)
+    return BestExchange(context, len(chosen), capacity)
 
 
 def _better(candidate: Result, incumbent: Result) -> bool:

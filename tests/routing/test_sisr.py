@@ -78,6 +78,20 @@ def test_ruin_with_everything_pinned_removes_nothing() -> None:
     assert ruin(data, [[0, 1]], random.Random(1)) == ([[0, 1]], [])
 
 
+def test_a_whole_route_ruin_empties_one_route_of_any_length() -> None:
+    data = line_data(list(range(10, 130, 10)), vehicles=3, pinned=frozenset({11}))
+    routes = [[0, 1, 2, 3, 4, 5, 6], [7, 8], [9, 10, 11]]
+    emptied = set()
+    for seed in range(50):
+        ruined, removed = ruin(data, routes, random.Random(seed), average_removed=3, max_string=3, whole_route=True)
+        empty = {v for v, route in enumerate(ruined) if not route}
+        assert empty, "a route goes whole"
+        emptied |= empty
+        assert sorted(removed + [n for r in ruined for n in r]) == list(range(12))
+    # the seven-stop route is longer than any string, and the route with a pinned stop never goes
+    assert emptied == {0, 1}
+
+
 def test_recreate_puts_a_stop_back_at_the_cheapest_position() -> None:
     data = line_data([10, 20, 30, 40])
     routes, left = recreate(data, [[0, 1, 3]], [2], random.Random(0), blink_rate=0.0)
@@ -123,6 +137,26 @@ def test_recreate_chooses_the_best_window_copy() -> None:
     data = InsertionData(**{**data.__dict__, "window_close": [5, 200, 60, 10_000]})
     routes, left = recreate(data, [[2]], [0], random.Random(0), blink_rate=0.0)
     assert (routes, left) == ([[2, 1]], [])
+
+
+def test_recreate_can_open_a_route_that_nearby_visits_then_join() -> None:
+    """A route of its own is never the cheapest place for one visit: without
+    `open_route` far visits join the used route, with it they share a new one."""
+    data = line_data([10, 20, 100, 105], vehicles=2)
+    for seed in range(20):
+        routes, left = recreate(data, [[0, 1], []], [2, 3], random.Random(seed), blink_rate=0.0)
+        assert left == [] and routes[1] == []
+        routes, left = recreate(data, [[0, 1], []], [2, 3], random.Random(seed), blink_rate=0.0, open_route=True)
+        assert left == []
+        assert routes[0] == [0, 1] and sorted(routes[1]) == [2, 3]
+
+
+def test_recreate_opens_no_route_where_no_unused_vehicle_may_take_the_visit() -> None:
+    # vehicle 1 is unused but not allowed to serve visit 2: it goes to the used route
+    data = line_data([10, 20, 100], vehicles=2, allowed={2: {0}})
+    for seed in range(20):
+        routes, left = recreate(data, [[0, 1], []], [2], random.Random(seed), blink_rate=0.0, open_route=True)
+        assert left == [] and routes[1] == [] and sorted(routes[0]) == [0, 1, 2]
 
 
 def test_a_lone_route_gives_several_strings_when_more_are_wanted() -> None:
