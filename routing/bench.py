@@ -216,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         "--config",
         action="append",
         default=[],
-        help="search config FIRST_SOLUTION/METAHEURISTIC[/lambda=X], METAHEURISTIC may be RUIN_AND_RECREATE "
-        "(repeatable; default: built-in set)",
+        help="search config FIRST_SOLUTION/GUIDED_LOCAL_SEARCH[/lambda=X] or "
+        "FIRST_SOLUTION/RUIN_AND_RECREATE[/split=X][/open=X][/close=X] (repeatable; default: built-in set)",
     )
     parser.add_argument("--output", type=Path, help="CSV path (default bench/results/solomon-<time>.csv)")
     args = parser.parse_args(argv)
@@ -302,28 +302,36 @@ def _summarise(rows: list[Row]) -> None:
         )
 
 
-def _parse_config(text: str) -> SearchConfig:
-    """FIRST_SOLUTION/METAHEURISTIC[/lambda=X][/split=X]; METAHEURISTIC may be RUIN_AND_RECREATE.
+# --config options of ruin-and-recreate searches: option name -> SearchConfig field
+_RUIN_RECREATE_OPTIONS = {"split": "split_rate", "open": "open_route_rate", "close": "route_removal_rate"}
 
-    RUIN_AND_RECREATE takes the defaults' settings (`routing.solve.RUIN_AND_RECREATE`),
-    `split=X` its share of split strings.
+
+def _parse_config(text: str) -> SearchConfig:
+    """FIRST_SOLUTION/METAHEURISTIC[/option=X ...]; METAHEURISTIC may be RUIN_AND_RECREATE.
+
+    Guided local search takes `lambda=X`. RUIN_AND_RECREATE takes the defaults'
+    settings (`routing.solve.RUIN_AND_RECREATE`) and `split=X` (share of split
+    strings), `open=X` (share of recreates that open a route), `close=X`
+    (share of ruins that remove a whole route).
     """
     parts = text.split("/")
+    usage = "use FIRST_SOLUTION/METAHEURISTIC[/lambda=0.1] or FIRST_SOLUTION/RUIN_AND_RECREATE[/split=0.5][/open=0.2]"
     if len(parts) < 2:
-        raise SystemExit(f"--config {text!r}: use FIRST_SOLUTION/METAHEURISTIC[/lambda=0.1][/split=0.5]")
+        raise SystemExit(f"--config {text!r}: {usage}")
+    ruin_recreate = parts[1] == "RUIN_AND_RECREATE"
+    known = _RUIN_RECREATE_OPTIONS if ruin_recreate else {"lambda": "guided_lambda"}
     options: dict[str, float] = {}
     for option in parts[2:]:
         name, _, value = option.partition("=")
-        if name not in ("lambda", "split"):
-            raise SystemExit(f"--config {text!r}: unknown option {name!r} (lambda=X or split=X)")
+        if name not in known:
+            raise SystemExit(f"--config {text!r}: unknown option {name!r} (here: {', '.join(known)})")
         try:
-            options[name] = float(value)
+            options[known[name]] = float(value)
         except ValueError:
             raise SystemExit(f"--config {text!r}: {name} needs a number, got {value!r}") from None
-    if parts[1] == "RUIN_AND_RECREATE":
-        config = replace(RUIN_AND_RECREATE, first_solution=parts[0])
-        return replace(config, split_rate=options["split"]) if "split" in options else config
-    return SearchConfig(parts[0], parts[1], guided_lambda=options.get("lambda", 0.1))
+    if ruin_recreate:
+        return replace(RUIN_AND_RECREATE, first_solution=parts[0], **options)
+    return SearchConfig(parts[0], parts[1], **{"guided_lambda": 0.1, **options})
 
 
 if __name__ == "__main__":
