@@ -452,18 +452,6 @@ _DESCENT_OPERATORS = frozenset(
 )
 
 
-# Focused models are closed with these. OR-Tools builds a model's operators when
-# it is closed, from the parameters given then; later solves cannot change them.
-# Focused models are small (about 15 nodes), and there Lin-Kernighan and
-# expensive-chain relocation pay: they made 7 % of the improving moves of focused
-# descents closed with OR-Tools' defaults (RC206, 5 s), after relocate (78 %),
-# cross, 2-opt and exchange. The defaults' insertion LNS operators made 0.7 %,
-# the others (pairs, subtrips, chains of inactive visits) none. Non-C classes,
-# one core, 10 s: 1.31 % mean gap against 1.50 % with the defaults (2026-12-01);
-# the lean set alone had planned the 300-visit day worse than the defaults.
-_FOCUSED_OPERATORS = _DESCENT_OPERATORS | {"use_lin_kernighan", "use_relocate_expensive_chain"}
-
-
 def _operator_parameters(
     operators: frozenset[str], params: pywrapcp.RoutingSearchParameters | None = None
 ) -> pywrapcp.RoutingSearchParameters:
@@ -603,6 +591,26 @@ def _read_parameters(config: SearchConfig, seconds: float) -> pywrapcp.RoutingSe
     return params
 
 
+# Opening a route (`SearchConfig.open_route_rate`) pays where routes are long:
+# there the shortest plan often uses more routes than the fewest possible (Solomon
+# R2/RC2, about 25 stops a route: 0.29 % and 0.54 % mean gap, against 0.46 % and
+# 1.57 % without). Where routes are short, the windows decide how many are
+# needed, and the opened routes only cost iterations (R1/RC1, about 8 stops: 0.80 %
+# and 1.56 %, against 0.71 % and 0.98 %). The rate rises from nothing at
+# OPEN_ROUTE_FROM stops per used route to the config's at OPEN_ROUTE_FULL.
+OPEN_ROUTE_FROM = 10
+OPEN_ROUTE_FULL = 20
+
+
+def _open_route_rate(config: SearchConfig, routes: list[list[int]]) -> float:
+    used = [len(route) for route in routes if route]
+    if not used or not config.open_route_rate:
+        return config.open_route_rate
+    mean_length = sum(used) / len(used)
+    share = (mean_length - OPEN_ROUTE_FROM) / (OPEN_ROUTE_FULL - OPEN_ROUTE_FROM)
+    return config.open_route_rate * min(1.0, max(0.0, share))
+
+
 def focused_descents_apply(problem: Problem) -> bool:
     """Whether the iterated search can descend on focused models (`_FocusedModel`).
 
@@ -644,9 +652,16 @@ class _Search:
             for visit in self.problem.visits
         ]
         self.iterations = self.accepted = self.refused = self.full_descents = 0
-        # The parameters a model is closed with fix the operators of its later
-        # descents (see _FOCUSED_OPERATORS).
-        self.focused_read = _operator_parameters(_FOCUSED_OPERATORS)
+        # Focused models are closed with OR-Tools' default parameters, on purpose.
+        # OR-Tools builds a model's local search operators when it is closed, from
+        # the parameters given then: later solves cannot change them. Focused
+        # models are small (about 15 nodes), so the default operators' extra cost
+        # is small, and they pay: closed with the lean descent set plus
+        # Lin-Kernighan and expensive-chain relocation instead, the 43 non-C
+        # literature instances averaged 0.94 % against 0.86 % (two cores, 10 s),
+        # and with the lean set alone the 300-visit day planned 174.5-176.9 km
+        # against 167.9-169.3 km.
+        self.focused_read = pywrapcp.DefaultRoutingSearchParameters()
         self.focused_read.time_limit.FromMilliseconds(max(1, int(FOCUSED_READ_SECONDS * 1000)))
 
     def summary(self) -> str:
@@ -693,7 +708,8 @@ class _Search:
             # Visits the current routes leave out get another chance at every
             # recreate (as in SISR): a focused descent sees only the visits it is given.
             handed = removed + unserved
-            open_route = bool(config.open_route_rate) and rng.random() < config.open_route_rate
+            open_rate = _open_route_rate(config, current)
+            open_route = bool(open_rate) and rng.random() < open_rate
             rebuilt, left_out = recreate(data, ruined, handed, rng, cache=self.schedules, open_route=open_route)
             if self.focused:
                 outcome = self.focused_descent(current, rebuilt, ruined, handed, left_out, now)

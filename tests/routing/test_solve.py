@@ -291,3 +291,21 @@ def test_default_searches_pair_two_ruin_and_recreate_seeds_only_where_focused_de
     fleet = tuple(replace(with_breaks.reps[0], id=f"r{k}") for k in range(2001))
     large = Problem(fleet, with_breaks.visits, with_breaks.travel)
     assert default_configs(large) == LARGE_CONFIGS
+
+
+def test_routes_are_opened_only_where_routes_are_long():
+    """Where the windows decide how many short routes are needed, opening one only costs iterations."""
+    from routing._ortools import OPEN_ROUTE_FROM, OPEN_ROUTE_FULL, _open_route_rate
+    from routing.solve import RUIN_AND_RECREATE
+
+    rate = RUIN_AND_RECREATE.open_route_rate
+    assert rate > 0
+
+    def routes_of(length: int) -> list[list[int]]:
+        return [list(range(length)), list(range(length)), []]
+
+    assert _open_route_rate(RUIN_AND_RECREATE, routes_of(OPEN_ROUTE_FROM)) == 0
+    assert _open_route_rate(RUIN_AND_RECREATE, routes_of(OPEN_ROUTE_FULL)) == pytest.approx(rate)
+    assert _open_route_rate(RUIN_AND_RECREATE, routes_of(3 * OPEN_ROUTE_FULL)) == pytest.approx(rate)
+    middle = (OPEN_ROUTE_FROM + OPEN_ROUTE_FULL) // 2
+    assert 0 < _open_route_rate(RUIN_AND_RECREATE, routes_of(middle)) < rate
