@@ -452,20 +452,13 @@ _DESCENT_OPERATORS = frozenset(
 )
 
 
-def _operator_parameters(
-    operators: frozenset[str], params: pywrapcp.RoutingSearchParameters | None = None
-) -> pywrapcp.RoutingSearchParameters:
-    """The parameters (OR-Tools' defaults if none) with only these local search operators on."""
-    params = params or pywrapcp.DefaultRoutingSearchParameters()
-    for operator in params.local_search_operators.DESCRIPTOR.fields:
-        setattr(params.local_search_operators, operator.name, _ON if operator.name in operators else _OFF)
-    return params
-
-
 def _descent_parameters(config: SearchConfig) -> pywrapcp.RoutingSearchParameters:
     params = _search_parameters(config, 1.0)
     params.local_search_metaheuristic = METAHEURISTIC.GREEDY_DESCENT
-    return _operator_parameters(_DESCENT_OPERATORS, params)
+    operators = params.local_search_operators
+    for operator in operators.DESCRIPTOR.fields:
+        setattr(operators, operator.name, _ON if operator.name in _DESCENT_OPERATORS else _OFF)
+    return params
 
 
 def _routes(model: _Model, solution: pywrapcp.Assignment) -> list[list[int]]:
@@ -592,12 +585,15 @@ def _read_parameters(config: SearchConfig, seconds: float) -> pywrapcp.RoutingSe
 
 
 # Opening a route (`SearchConfig.open_route_rate`) pays where routes are long:
-# there the shortest plan often uses more routes than the fewest possible (Solomon
-# R2/RC2, about 25 stops a route: 0.29 % and 0.54 % mean gap, against 0.46 % and
-# 1.57 % without). Where routes are short, the windows decide how many are
-# needed, and the opened routes only cost iterations (R1/RC1, about 8 stops: 0.80 %
-# and 1.56 %, against 0.71 % and 0.98 %). The rate rises from nothing at
-# OPEN_ROUTE_FROM stops per used route to the config's at OPEN_ROUTE_FULL.
+# there the shortest plan often has more routes than the fewest possible, and a
+# search that has closed one cannot otherwise get it back (one search alone on
+# R2_2_1, whose best known plan has 13 routes of ~15 stops: 8.9-9.0 % above it
+# without opening, 1.5-4.5 % with). Where routes are short the windows decide
+# how many are needed, and opening only costs iterations: at a flat rate of 0.2
+# Solomon R1/RC1 (~8 stops a route) read 0.80-0.87 % and 1.34-1.56 % in two
+# two-core runs, against 0.69-0.71 % and 0.98-1.02 % without (docs/benchmarks.md,
+# night of 2026-12-01). The rate rises from nothing at OPEN_ROUTE_FROM stops per
+# used route to the config's at OPEN_ROUTE_FULL.
 OPEN_ROUTE_FROM = 10
 OPEN_ROUTE_FULL = 20
 
@@ -657,10 +653,10 @@ class _Search:
         # the parameters given then: later solves cannot change them. Focused
         # models are small (about 15 nodes), so the default operators' extra cost
         # is small, and they pay: closed with the lean descent set plus
-        # Lin-Kernighan and expensive-chain relocation instead, the 43 non-C
-        # literature instances averaged 0.94 % against 0.86 % (two cores, 10 s),
-        # and with the lean set alone the 300-visit day planned 174.5-176.9 km
-        # against 167.9-169.3 km.
+        # Lin-Kernighan and expensive-chain relocation instead, Solomon R1 and RC1
+        # came out worse in all three two-core runs that tried it, and with the
+        # lean set alone the 300-visit day planned 174.5-176.9 km against
+        # 167.9-169.3 km (docs/benchmarks.md).
         self.focused_read = pywrapcp.DefaultRoutingSearchParameters()
         self.focused_read.time_limit.FromMilliseconds(max(1, int(FOCUSED_READ_SECONDS * 1000)))
 

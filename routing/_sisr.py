@@ -135,8 +135,8 @@ def ruin(
     string is split as in SISR: a few stops in its middle stay where they are.
     With `whole_route`, the first "string" is a whole route drawn at random
     (every route alike, so short ones as often as long ones) and the seed is
-    one of its stops: the only way a route with more stops than the longest
-    string can close.
+    one of its stops: a route longer than the longest string can then close
+    in one step.
     """
     position = {node: vehicle for vehicle, route in enumerate(routes) for node in route}
     movable = [node for node in position if node not in data.pinned]
@@ -208,7 +208,7 @@ def recreate(
 
     With `open_route`, the first visit to insert goes to an unused vehicle if
     one can take it, and the visits after it may join it: a route of its own
-    never is the cheapest place for a single visit, so without this the
+    is never the cheapest place for a single visit, so without this the
     search could only ever close routes.
     """
     cache = cache or ScheduleCache(data)
