@@ -110,7 +110,7 @@ def solve(
         context = multiprocessing.get_context("fork")
         # The exchange's lock and barrier can only reach the workers by inheritance:
         # the initializer's arguments are handed over at fork, never pickled.
-        exchange = _exchange_for(problem, chosen, context)
+        exchange = _exchange_for(problem, chosen, context, time_limit)
         with ProcessPoolExecutor(
             max_workers=len(chosen), mp_context=context, initializer=_join_exchange, initargs=(exchange,)
         ) as executor:
@@ -137,13 +137,24 @@ def _solve_in_worker(problem: Problem, config: SearchConfig, time_limit: float) 
     return solve_once(problem, config, time_limit, _worker_exchange)
 
 
-def _exchange_for(problem: Problem, chosen: list[SearchConfig], context: BaseContext) -> BestExchange | None:
+# Below this time limit the searches run apart. In a 0.8 s solve of one rep's
+# 25-stop day, the search that was behind half way had too little time left to
+# gain from the better routes, and lost its own way out: at seeds 1 and 2 of
+# one day 0.15 % above the 30 s answer with the exchange, 0 % without
+# (docs/benchmarks.md, night of 2026-12-01). The threshold itself is a choice.
+EXCHANGE_MIN_SECONDS = 5.0
+
+
+def _exchange_for(
+    problem: Problem, chosen: list[SearchConfig], context: BaseContext, time_limit: float
+) -> BestExchange | None:
     """Shared memory through which parallel ruin-and-recreate searches swap their best routes half way.
 
-    Only when every search is one: guided local search runs inside OR-Tools
-    and could neither publish nor adopt routes.
+    Only when every search is one (guided local search runs inside OR-Tools
+    and could neither publish nor adopt routes) and the time limit leaves
+    room to gain from it (EXCHANGE_MIN_SECONDS).
     """
-    if not all(config.ruin_recreate for config in chosen):
+    if time_limit < EXCHANGE_MIN_SECONDS or not all(config.ruin_recreate for config in chosen):
         return None
     # a solution: per rep its number of stops, then one node per served visit (one window copy each)
     capacity = len(problem.reps) + len(problem.visits)

@@ -54,7 +54,8 @@ def test_a_search_waits_no_longer_than_its_timeout_for_the_others() -> None:
 
 @pytest.mark.skipif(not (DATA / "solomon" / "R105.txt").exists(), reason="needs ../shared/data/vrptw")
 def test_two_ruin_and_recreate_searches_meet_half_way(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On two cores both searches reach the exchange; at most one carries on from the other's best."""
+    """On two cores both searches reach the exchange; at most one carries on from the other's best.
+    Below EXCHANGE_MIN_SECONDS they run apart."""
     problem = read_solomon(DATA / "solomon" / "R105.txt")
     solve_module = sys.modules["routing.solve"]  # `routing.solve` the attribute is the function
     outputs: list[SolverOutput | None] = []
@@ -65,9 +66,14 @@ def test_two_ruin_and_recreate_searches_meet_half_way(monkeypatch: pytest.Monkey
         return original(*args, **kwargs)
 
     monkeypatch.setattr(solve_module, "evaluate_plans", recording)
-    result = solve(problem, time_limit=3.0, threads=2, configs=[RUIN_AND_RECREATE, RUIN_AND_RECREATE])
+    pair = [RUIN_AND_RECREATE, RUIN_AND_RECREATE]
+    result = solve(problem, time_limit=solve_module.EXCHANGE_MIN_SECONDS, threads=2, configs=pair)
     assert result.is_feasible()
     notes = [" ".join(output.notes) for output in outputs if output is not None]
     assert len(notes) == 2
     assert all("best routes exchanged half way" in note for note in notes), notes
     assert sum("carried on from another search's" in note for note in notes) <= 1, notes
+    # a short solve keeps its searches apart
+    outputs.clear()
+    solve(problem, time_limit=1.0, threads=2, configs=pair)
+    assert not any("exchanged" in " ".join(output.notes) for output in outputs if output is not None)
