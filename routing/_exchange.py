@@ -4,7 +4,10 @@
 end, the better of the two wins, and the time the other spent in a worse part
 of the search is lost. At the exchange point each search publishes its best
 routes and both carry on from the better of the two, each with its own random
-stream, so the second half refines the better start twice.
+stream, so the second half refines the better start twice. `routing.solve`
+sets up an exchange only for time limits where that leaves room
+(`EXCHANGE_MIN_SECONDS`), and `_Search.run` never adopts routes that leave a
+required visit out.
 
 This module knows nothing of OR-Tools: routes are lists of the adapter's node
 numbers, costs whatever the searches compare (they all run on the same

@@ -88,8 +88,9 @@ def solve(
 
     `threads` searches run in separate processes (each with its own strategy
     or random seed: `seed + k` for the k-th), and the best evaluated result
-    wins. Ruin-and-recreate searches swap their best routes half way
-    (`routing._exchange`); the others run apart. The same seed and time limit give the same search,
+    wins. Ruin-and-recreate searches swap their best routes half way when the
+    time limit is EXCHANGE_MIN_SECONDS or more (`routing._exchange`); the
+    others run apart. The same seed and time limit give the same search,
     though not always the same result: searches stop on the clock.
     Feasibility and costs come from the independent evaluator.
     """
