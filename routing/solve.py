@@ -107,7 +107,8 @@ def solve(
     elif len(chosen) == 1:
         outputs = [solve_once(problem, chosen[0], time_limit)]
     else:
-        # fork: the problem (and its matrices) is inherited, not pickled.
+        # fork: workers start without re-importing OR-Tools. The problem still
+        # travels to them pickled, with each submitted call.
         context = multiprocessing.get_context("fork")
         # The exchange's lock and barrier can only reach the workers by inheritance:
         # the initializer's arguments are handed over at fork, never pickled.
