@@ -6,17 +6,16 @@ import multiprocessing
 import sys
 import time
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from routing._exchange import BestExchange
 from routing._ortools import SolverOutput
+from routing.bench import DEFAULT_DATA
 from routing.solomon import read_solomon
 from routing.solve import RUIN_AND_RECREATE, solve
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "vrptw"
 CONTEXT = multiprocessing.get_context("fork")
 
 
@@ -52,11 +51,11 @@ def test_a_search_waits_no_longer_than_its_timeout_for_the_others() -> None:
     assert time.perf_counter() - began < 1.0
 
 
-@pytest.mark.skipif(not (DATA / "solomon" / "R105.txt").exists(), reason="needs ../shared/data/vrptw")
+@pytest.mark.skipif(not (DEFAULT_DATA / "solomon" / "R105.txt").exists(), reason="needs ../shared/data/vrptw")
 def test_two_ruin_and_recreate_searches_meet_half_way(monkeypatch: pytest.MonkeyPatch) -> None:
     """On two cores both searches reach the exchange; at most one carries on from the other's best.
     Below EXCHANGE_MIN_SECONDS they run apart."""
-    problem = read_solomon(DATA / "solomon" / "R105.txt")
+    problem = read_solomon(DEFAULT_DATA / "solomon" / "R105.txt")
     solve_module = sys.modules["routing.solve"]  # `routing.solve` the attribute is the function
     outputs: list[SolverOutput | None] = []
     original = solve_module.evaluate_plans
