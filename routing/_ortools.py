@@ -75,6 +75,9 @@ class SearchConfig:
     start_temperature: float = 1.0
     final_temperature_ratio: float = 0.01
     random_seed: int = 0
+    # False: the recreate's routes are the candidates, without OR-Tools' descent,
+    # where the recreate checks every rule itself (`recreate_is_exact`)
+    descents: bool = True
 
     @property
     def label(self) -> str:
@@ -512,6 +515,8 @@ def _insertion_data(model: _Model) -> InsertionData:
         pinned=frozenset(
             node for node in visit_nodes if problem.visits[model.node_visit[node]].locked_position is not None
         ),
+        service=model.service_transit,
+        lone_break=[breaks[0] if len(breaks) == 1 else None for breaks in model.breaks],
     )
 
 
@@ -607,6 +612,18 @@ def _open_route_rate(config: SearchConfig, routes: list[list[int]]) -> float:
     return config.open_route_rate * min(1.0, max(0.0, share))
 
 
+def recreate_is_exact(problem: Problem) -> bool:
+    """Whether the recreate's checks (`routing._sisr`) are all the rules there are,
+    so that its routes can be taken without OR-Tools' descent (`SearchConfig.descents`).
+
+    They are not for money costs (the cost is OR-Tools'), a maximum route
+    duration, or a rep with more than one break.
+    """
+    return focused_descents_apply(problem) and all(
+        rep.max_route_duration is None and len(rep.breaks) <= 1 for rep in problem.reps
+    )
+
+
 def focused_descents_apply(problem: Problem) -> bool:
     """Whether the iterated search can descend on focused models (`_FocusedModel`).
 
@@ -643,6 +660,7 @@ class _Search:
         self.schedules = ScheduleCache(self.data)
         self.rng = random.Random(config.random_seed)
         self.focused = focused_descents_apply(self.problem)
+        self.recreate_only = not config.descents and recreate_is_exact(self.problem)
         self.penalty = [
             REQUIRED_PENALTY if visit.required else max(0, round(visit.penalty * SCALE))
             for visit in self.problem.visits
@@ -661,7 +679,10 @@ class _Search:
         self.focused_read.time_limit.FromMilliseconds(max(1, int(FOCUSED_READ_SECONDS * 1000)))
 
     def summary(self) -> str:
-        mode = "focused descents" if self.focused else "whole-model descents"
+        if self.recreate_only:
+            mode = "recreates only"
+        else:
+            mode = "focused descents" if self.focused else "whole-model descents"
         return (
             f"ruin and recreate ({mode}): {self.iterations} iterations, {self.accepted} accepted, "
             f"{self.refused} recreates refused, {self.full_descents} whole-model descents"
@@ -713,16 +734,20 @@ class _Search:
             open_rate = _open_route_rate(config, current)
             open_route = bool(open_rate) and rng.random() < open_rate
             rebuilt, left_out = recreate(data, ruined, handed, rng, cache=self.schedules, open_route=open_route)
-            if self.focused:
+            progress = min(1.0, (now - self.began) / self.time_limit)
+            temperature = start_temperature * config.final_temperature_ratio**progress
+            threshold = current_cost - temperature * math.log(1.0 - rng.random())
+            outcome: tuple[list[list[int]], float] | None
+            if self.recreate_only:
+                outcome = (rebuilt, self.cost(rebuilt))
+            elif self.focused:
                 outcome = self.focused_descent(current, rebuilt, ruined, handed, left_out, now)
             else:
                 outcome = self.whole_descent(rebuilt, ruined, now)
             if outcome is None:
                 continue
             candidate, cost = outcome
-            progress = min(1.0, (now - self.began) / self.time_limit)
-            temperature = start_temperature * config.final_temperature_ratio**progress
-            if cost < current_cost - temperature * math.log(1.0 - rng.random()):
+            if cost < threshold:
                 if cost < best_cost and self.focused and _read_routes(model, candidate) is None:
                     continue  # the whole model's restore ran out of time: never keep a best it has not accepted
                 self.accepted += 1

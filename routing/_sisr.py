@@ -9,9 +9,9 @@ by one at their cheapest feasible position, skipping a position now and then
 This module knows nothing of OR-Tools. It works on routes as lists of node
 numbers of the adapter's model (a visit with several time windows has one node
 per window) and checks what it can check cheaply and exactly: time windows
-with waiting, the shift, capacity, allowed reps and the stop limit. Breaks and
-the maximum route duration are left to OR-Tools, which re-checks every
-proposal and rejects one it cannot accept.
+with waiting, the shift, capacity, allowed reps, the stop limit and a rep's
+break when it has one. Several breaks and the maximum route duration are left
+to OR-Tools, which re-checks every proposal and rejects one it cannot accept.
 """
 
 from __future__ import annotations
@@ -52,34 +52,147 @@ class InsertionData:
     neighbours: Sequence[Sequence[int]]
     # nodes that must not be moved (a locked position)
     pinned: frozenset[int]
+    # per node: the part of `travel` from it that is service, which a break cannot interrupt
+    service: Sequence[int] = ()
+    # per vehicle: its break as (earliest start, latest start, duration) when it has
+    # exactly one; None when it has none, or several (those are left to OR-Tools)
+    lone_break: Sequence[tuple[int, int, int] | None] = ()
 
 
 class _Schedule:
     """Earliest and latest service starts along one route, for O(1) insertion checks."""
 
-    __slots__ = ("arc_cost", "earliest", "latest", "nodes")
+    __slots__ = ("after_break", "arc_cost", "before_break", "earliest", "latest", "lone_break", "nodes")
 
     def __init__(self, data: InsertionData, vehicle: int, route: Sequence[int]) -> None:
+        # Rebuilt after every insertion of a recreate: written for speed.
         travel, cost = data.travel, data.cost
         nodes = [data.start_node[vehicle], *route, data.end_node[vehicle]]
         last = len(nodes) - 1
-        earliest = [0] * len(nodes)
-        latest = [0] * len(nodes)
-        earliest[0] = data.shift_open[vehicle]
-        for k in range(1, len(nodes)):
-            arrive = earliest[k - 1] + travel[nodes[k - 1]][nodes[k]]
-            opens = data.window_open[nodes[k]] if k < last else data.shift_open[vehicle]
-            earliest[k] = arrive if arrive > opens else opens
-        latest[last] = data.shift_close[vehicle]
+        legs = [travel[a][b] for a, b in itertools.pairwise(nodes)]
+        # the bounds on service start at each position; the shift's at both ends
+        opens = [data.window_open[node] for node in nodes]
+        closes = [data.window_close[node] for node in nodes]
+        opens[0] = opens[last] = data.shift_open[vehicle]
+        closes[0] = closes[last] = data.shift_close[vehicle]
+        clock = opens[0]
+        earliest = [clock]
+        for k in range(1, last + 1):
+            clock += legs[k - 1]
+            if clock < opens[k]:
+                clock = opens[k]
+            earliest.append(clock)
+        clock = closes[last]
+        latest = [clock]
         for k in range(last - 1, -1, -1):
-            closes = data.window_close[nodes[k]] if k > 0 else data.shift_close[vehicle]
-            leave_by = latest[k + 1] - travel[nodes[k]][nodes[k + 1]]
-            latest[k] = leave_by if leave_by < closes else closes
+            clock -= legs[k]
+            if clock > closes[k]:
+                clock = closes[k]
+            latest.append(clock)
+        latest.reverse()
         self.nodes = nodes
         self.earliest = earliest
         self.latest = latest
         # the cost of each arc of the route, which an insertion on it saves
         self.arc_cost = [cost[a][b] for a, b in itertools.pairwise(nodes)]
+        self.lone_break = data.lone_break[vehicle] if data.lone_break else None
+        self.after_break: list[int] = []
+        self.before_break: list[int] = []
+        if self.lone_break is not None:
+            self._time_the_break(data.service, legs, opens, closes)
+
+    def _time_the_break(self, service: Sequence[int], legs: list[int], opens: list[int], closes: list[int]) -> None:
+        """Service start bounds along the route with the vehicle's one break.
+
+        `after_break[k]`: the earliest start at stop k once the break is taken
+        somewhere before it (before the day included); UNBOUNDED if it cannot be.
+        `before_break[k]`: the latest start at stop k that still leaves the
+        break a place after it (after the day included); -UNBOUNDED if none.
+        As in OR-Tools and the evaluator, a break may interrupt a drive, not a
+        service, and starts once the rep is free and its window is open: taken
+        in the leg i -> j, service at j starts no earlier than i's start plus
+        the leg's travel plus the break, nor before the break ends.
+        """
+        break_opens, break_closes, duration = self.lone_break  # type: ignore[misc]
+        nodes, earliest, latest = self.nodes, self.earliest, self.latest
+        last = len(nodes) - 1
+        after = [UNBOUNDED] * len(nodes)
+        before = [-UNBOUNDED] * len(nodes)
+        taken_at = opens[0] if opens[0] > break_opens else break_opens
+        if taken_at <= break_closes:
+            after[0] = taken_at + duration
+        for k in range(1, last + 1):
+            leg = legs[k - 1]
+            best = UNBOUNDED
+            if after[k - 1] < UNBOUNDED:  # taken further back
+                best = after[k - 1] + leg
+                if best < opens[k]:
+                    best = opens[k]
+            free = earliest[k - 1] + service[nodes[k - 1]]
+            if free < break_opens:
+                free = break_opens
+            if free <= break_closes:  # taken on the way here
+                here = earliest[k - 1] + leg + duration
+                if here < free + duration:
+                    here = free + duration
+                if here < opens[k]:
+                    here = opens[k]
+                if here < best:
+                    best = here
+            after[k] = best if best <= closes[k] else UNBOUNDED
+        # After the day: the rep is back by the latest start of the break.
+        back_by = closes[last] if closes[last] < break_closes else break_closes
+        before[last] = back_by if back_by >= opens[last] else -UNBOUNDED
+        for k in range(last - 1, -1, -1):
+            leg, served = legs[k], service[nodes[k]]
+            best = -UNBOUNDED
+            if before[k + 1] > -UNBOUNDED:  # taken further on
+                best = before[k + 1] - leg
+                if best > closes[k]:
+                    best = closes[k]
+            if break_opens + duration <= latest[k + 1]:  # taken on the way to the next stop
+                here = latest[k + 1] - duration - (leg if leg > served else served)
+                if here > break_closes - served:
+                    here = break_closes - served
+                if here > closes[k]:
+                    here = closes[k]
+                if here > best:
+                    best = here
+            # A latest start before the window opens is no start at all.
+            before[k] = best if best >= opens[k] else -UNBOUNDED
+        self.after_break = after
+        self.before_break = before
+
+    def admits_with_break(
+        self, k: int, node: int, start: int, data: InsertionData, travel_to_node: int, travel_from_node: int
+    ) -> bool:
+        """Whether `node`, inserted after position k and starting at `start` when no
+        break is taken before it, leaves the route's one break a place."""
+        opens, closes, duration = self.lone_break  # type: ignore[misc]
+        next_latest = self.latest[k + 1]
+        # the break after the next stop
+        if start + travel_from_node <= self.before_break[k + 1]:
+            return True
+        # the break on the way from the node to the next stop
+        if (
+            start + data.service[node] <= closes
+            and opens + duration <= next_latest
+            and start + max(travel_from_node, data.service[node]) + duration <= next_latest
+        ):
+            return True
+        window_open, window_close = data.window_open[node], data.window_close[node]
+        # the break before the previous stop
+        if self.after_break[k] < UNBOUNDED:
+            late_start = max(window_open, self.after_break[k] + travel_to_node)
+            if late_start <= window_close and late_start + travel_from_node <= next_latest:
+                return True
+        # the break on the way from the previous stop to the node
+        previous_start = self.earliest[k]
+        free = max(previous_start + data.service[self.nodes[k]], opens)
+        if free > closes:
+            return False
+        late_start = max(window_open, previous_start + travel_to_node + duration, free + duration)
+        return late_start <= window_close and late_start + travel_from_node <= next_latest
 
 
 class ScheduleCache:
@@ -280,6 +393,10 @@ def _best_position(
                 if start < opens:
                     start = opens
                 if start > closes or start + travel_from_node[after] > latest[k + 1]:
+                    continue
+                if schedule.lone_break is not None and not schedule.admits_with_break(
+                    k, node, start, data, travel_to_node[nodes[k]], travel_from_node[after]
+                ):
                     continue
                 # A blink skips a position; drawing it only for positions
                 # that would become the best skips the same ones in law.

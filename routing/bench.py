@@ -217,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         help="search config FIRST_SOLUTION/GUIDED_LOCAL_SEARCH[/lambda=X] or "
-        "FIRST_SOLUTION/RUIN_AND_RECREATE[/split=X][/open=X][/close=X] (repeatable; default: built-in set)",
+        "FIRST_SOLUTION/RUIN_AND_RECREATE[/split=X][/open=X][/close=X][/descents=0|1][/temperature=X] "
+        "(repeatable; default: built-in set)",
     )
     parser.add_argument("--output", type=Path, help="CSV path (default bench/results/solomon-<time>.csv)")
     args = parser.parse_args(argv)
@@ -303,7 +304,13 @@ def _summarise(rows: list[Row]) -> None:
 
 
 # --config options of ruin-and-recreate searches: option name -> SearchConfig field
-_RUIN_RECREATE_OPTIONS = {"split": "split_rate", "open": "open_route_rate", "close": "route_removal_rate"}
+_RUIN_RECREATE_OPTIONS = {
+    "split": "split_rate",
+    "open": "open_route_rate",
+    "close": "route_removal_rate",
+    "descents": "descents",
+    "temperature": "start_temperature",
+}
 
 
 def _parse_config(text: str) -> SearchConfig:
@@ -312,7 +319,9 @@ def _parse_config(text: str) -> SearchConfig:
     Guided local search takes `lambda=X`. RUIN_AND_RECREATE takes the defaults'
     settings (`routing.solve.RUIN_AND_RECREATE`) and `split=X` (share of split
     strings), `open=X` (share of recreates that open a route), `close=X`
-    (share of ruins that remove a whole route).
+    (share of ruins that remove a whole route), `descents=0|1` (whether
+    OR-Tools descends from each recreate) and `temperature=X` (the annealing's
+    start temperature, in mean arcs).
     """
     parts = text.split("/")
     usage = "use FIRST_SOLUTION/METAHEURISTIC[/lambda=0.1] or FIRST_SOLUTION/RUIN_AND_RECREATE[/split=0.5][/open=0.2]"
@@ -320,11 +329,16 @@ def _parse_config(text: str) -> SearchConfig:
         raise SystemExit(f"--config {text!r}: {usage}")
     ruin_recreate = parts[1] == "RUIN_AND_RECREATE"
     known = _RUIN_RECREATE_OPTIONS if ruin_recreate else {"lambda": "guided_lambda"}
-    options: dict[str, float] = {}
+    options: dict[str, float | bool] = {}
     for option in parts[2:]:
         name, _, value = option.partition("=")
         if name not in known:
             raise SystemExit(f"--config {text!r}: unknown option {name!r} (here: {', '.join(known)})")
+        if name == "descents":
+            if value not in ("0", "1"):
+                raise SystemExit(f"--config {text!r}: descents is 0 or 1, got {value!r}")
+            options[known[name]] = value == "1"
+            continue
         try:
             options[known[name]] = float(value)
         except ValueError:

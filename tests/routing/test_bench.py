@@ -78,10 +78,19 @@ def test_config_option_names_a_search_and_refuses_what_it_does_not_know():
     assert _parse_config("PATH_CHEAPEST_ARC/RUIN_AND_RECREATE/split=0").split_rate == 0.0
     opened = _parse_config("PATH_CHEAPEST_ARC/RUIN_AND_RECREATE/open=0/close=0.1")
     assert (opened.open_route_rate, opened.route_removal_rate, opened.split_rate) == (0.0, 0.1, 0.5)
+    recreate_only = _parse_config("PATH_CHEAPEST_ARC/RUIN_AND_RECREATE/descents=0/temperature=3")
+    assert (recreate_only.descents, recreate_only.start_temperature) == (False, 3.0)
+    assert _parse_config("PATH_CHEAPEST_ARC/RUIN_AND_RECREATE/descents=1").descents is True
     guided = _parse_config("PATH_CHEAPEST_ARC/GUIDED_LOCAL_SEARCH/lambda=2")
     assert (guided.first_solution, guided.guided_lambda, guided.ruin_recreate) == ("PATH_CHEAPEST_ARC", 2.0, False)
     assert _parse_config("PATH_CHEAPEST_ARC/GUIDED_LOCAL_SEARCH").guided_lambda == 0.1
-    bad_configs = ("PATH_CHEAPEST_ARC", "A/B/alpha=1", "A/RUIN_AND_RECREATE/split=x", "A/GUIDED_LOCAL_SEARCH/open=1")
+    bad_configs = (
+        "PATH_CHEAPEST_ARC",
+        "A/B/alpha=1",
+        "A/RUIN_AND_RECREATE/split=x",
+        "A/RUIN_AND_RECREATE/descents=yes",
+        "A/GUIDED_LOCAL_SEARCH/open=1",
+    )
     for bad in bad_configs:
         with pytest.raises(SystemExit, match="--config"):
             _parse_config(bad)

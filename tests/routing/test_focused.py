@@ -118,3 +118,36 @@ def test_the_search_puts_back_a_visit_its_starting_routes_leave_out() -> None:
     best = search.run(start, search.cost(start))
     assert not search.unserved(best), "every visit of this problem can be served"
     assert _read_routes(model, best) is not None
+
+
+def test_whole_model_accepts_every_route_the_recreate_builds_around_a_lone_break() -> None:
+    """The recreate's check of a rep's one break (`_Schedule.admits_with_break`) is
+    OR-Tools' own: every route it builds is accepted. Without the check, some are not."""
+    from dataclasses import replace
+
+    from routing._ortools import _read_parameters
+    from routing._sisr import recreate, ruin
+    from routing.solve import RUIN_AND_RECREATE
+
+    checked = refused_without = 0
+    for seed in range(4):
+        problem = windowed_problem(seed, lunch=True)
+        # the route duration limit is the recreate's blind spot, on purpose: leave it out here
+        problem = replace(problem, reps=tuple(replace(rep, max_route_duration=None) for rep in problem.reps))
+        model = _Model(problem, finalize=False)
+        # A read that runs out of time counts as refused: give it plenty. With a
+        # break, OR-Tools can take seconds to accept feasible routes (WHOLE_READ_SHARE).
+        model.routing.CloseModelWithParameters(_read_parameters(RUIN_AND_RECREATE, 20.0))
+        data = _insertion_data(model)
+        blind = replace(data, lone_break=[None] * len(problem.reps))
+        rng = random.Random(seed)
+        routes, _ = recreate(data, [[], []], [model.visit_nodes[v][0] for v in range(12)], rng)
+        for _ in range(20):
+            ruined, removed = ruin(data, routes, rng, average_removed=4)
+            rebuilt, _ = recreate(data, ruined, removed, random.Random(seed))
+            assert _read_routes(model, rebuilt) is not None, rebuilt
+            checked += 1
+            unchecked, _ = recreate(blind, ruined, removed, random.Random(seed))
+            refused_without += _read_routes(model, unchecked) is None
+            routes = rebuilt
+    assert checked == 80 and refused_without >= 2, refused_without

@@ -208,7 +208,7 @@ def grid_day(visit_count: int) -> Problem:
 
 
 def test_ruin_and_recreate_respects_breaks_and_route_durations():
-    """The Python recreate does not model breaks or duration limits; OR-Tools checks every proposal."""
+    """The Python recreate models one break but not duration limits; OR-Tools checks every proposal."""
     from routing.solve import RUIN_AND_RECREATE
 
     problem = grid_day(30)
@@ -291,6 +291,36 @@ def test_default_searches_pair_two_ruin_and_recreate_seeds_only_where_focused_de
     fleet = tuple(replace(with_breaks.reps[0], id=f"r{k}") for k in range(2001))
     large = Problem(fleet, with_breaks.visits, with_breaks.travel)
     assert default_configs(large) == LARGE_CONFIGS
+
+
+def test_small_problems_take_the_recreates_routes_where_it_checks_every_rule():
+    """Up to RECREATE_ONLY_UP_TO visits, when the recreate sees every rule (one
+    break per rep, no duration limit, no money costs), no descent follows it."""
+    from dataclasses import replace
+
+    from routing.solve import FOCUSED_CONFIGS, RECREATE_ONLY_UP_TO, SMALL_CONFIGS, default_configs
+
+    def without_duration_limit(problem: Problem, **changes: object) -> Problem:
+        reps = tuple(replace(r, max_route_duration=None, **changes) for r in problem.reps)
+        return Problem(reps, problem.visits, problem.travel)
+
+    small = without_duration_limit(grid_day(20))
+    assert default_configs(small) == SMALL_CONFIGS
+    assert not SMALL_CONFIGS[0].descents and not SMALL_CONFIGS[1].descents
+    assert default_configs(grid_day(20)) == FOCUSED_CONFIGS  # a duration limit: the recreate cannot see it
+    two_breaks = without_duration_limit(
+        grid_day(20), breaks=(Break((10 * 3600.0, 11 * 3600.0), 600), Break((12 * 3600.0, 13 * 3600.0), 1800))
+    )
+    assert default_configs(two_breaks) == FOCUSED_CONFIGS
+    assert default_configs(without_duration_limit(grid_day(RECREATE_ONLY_UP_TO + 1))) == FOCUSED_CONFIGS
+
+    result = solve(small, time_limit=1, threads=2)
+    assert result.is_feasible(), result.summary()
+    assert any("recreates only" in note for note in result.stats.notes), result.stats.notes
+    for route in result.routes:
+        if route.stops:
+            (lunch,) = route.breaks
+            assert 12 * 3600.0 <= lunch.start <= 13 * 3600.0
 
 
 def test_routes_are_opened_only_where_routes_are_long():
