@@ -60,108 +60,145 @@ class InsertionData:
 
 
 class _Schedule:
-    """Earliest and latest service starts along one route, for O(1) insertion checks."""
+    """Earliest and latest service starts along one route, for O(1) insertion checks.
 
-    __slots__ = ("after_break", "arc_cost", "before_break", "earliest", "latest", "lone_break", "nodes")
+    Built anew for a route, or from the route's schedule before an insertion
+    (`inserted`): a recreate inserts one visit at a time, and an insertion
+    changes the starts after it only until a wait absorbs the delay, and the
+    latest starts before it only until a window closes earlier anyway.
+    """
+
+    __slots__ = (
+        "after_break",
+        "arc_cost",
+        "before_break",
+        "closes",
+        "earliest",
+        "latest",
+        "legs",
+        "lone_break",
+        "nodes",
+        "opens",
+    )
 
     def __init__(self, data: InsertionData, vehicle: int, route: Sequence[int]) -> None:
-        # Rebuilt after every insertion of a recreate: written for speed.
         travel, cost = data.travel, data.cost
         nodes = [data.start_node[vehicle], *route, data.end_node[vehicle]]
         last = len(nodes) - 1
-        legs = [travel[a][b] for a, b in itertools.pairwise(nodes)]
-        # the bounds on service start at each position; the shift's at both ends
-        opens = [data.window_open[node] for node in nodes]
-        closes = [data.window_close[node] for node in nodes]
-        opens[0] = opens[last] = data.shift_open[vehicle]
-        closes[0] = closes[last] = data.shift_close[vehicle]
-        clock = opens[0]
-        earliest = [clock]
-        for k in range(1, last + 1):
-            clock += legs[k - 1]
-            if clock < opens[k]:
-                clock = opens[k]
-            earliest.append(clock)
-        clock = closes[last]
-        latest = [clock]
-        for k in range(last - 1, -1, -1):
-            clock -= legs[k]
-            if clock > closes[k]:
-                clock = closes[k]
-            latest.append(clock)
-        latest.reverse()
         self.nodes = nodes
-        self.earliest = earliest
-        self.latest = latest
+        self.legs = [travel[a][b] for a, b in itertools.pairwise(nodes)]
         # the cost of each arc of the route, which an insertion on it saves
         self.arc_cost = [cost[a][b] for a, b in itertools.pairwise(nodes)]
+        # the bounds on service start at each position; the shift's at both ends
+        self.opens = [data.window_open[node] for node in nodes]
+        self.closes = [data.window_close[node] for node in nodes]
+        self.opens[0] = self.opens[last] = data.shift_open[vehicle]
+        self.closes[0] = self.closes[last] = data.shift_close[vehicle]
+        self.earliest = _forward_starts(self.legs, self.opens, [self.opens[0]], None, 0)
+        self.latest = _backward_starts(self.legs, self.closes, [self.closes[last]], None, 0)
         self.lone_break = data.lone_break[vehicle] if data.lone_break else None
         self.after_break: list[int] = []
         self.before_break: list[int] = []
         if self.lone_break is not None:
-            self._time_the_break(data.service, legs, opens, closes)
+            opens, closes, duration = self.lone_break
+            taken_at = self.opens[0] if self.opens[0] > opens else opens
+            first = taken_at + duration if taken_at <= closes else UNBOUNDED
+            self.after_break = self._after_break(data.service, [first], None, 0)
+            back_by = self.closes[last] if self.closes[last] < closes else closes
+            after_day = back_by if back_by >= self.opens[last] else -UNBOUNDED
+            self.before_break = self._before_break(data.service, [after_day], None, 0)
 
-    def _time_the_break(self, service: Sequence[int], legs: list[int], opens: list[int], closes: list[int]) -> None:
-        """Service start bounds along the route with the vehicle's one break.
+    def inserted(self, data: InsertionData, k: int, node: int) -> _Schedule:
+        """This route's schedule with `node` inserted after position k."""
+        new = object.__new__(_Schedule)
+        before, after = self.nodes[k], self.nodes[k + 1]
+        new.nodes = [*self.nodes[: k + 1], node, *self.nodes[k + 1 :]]
+        new.legs = [*self.legs[:k], data.travel[before][node], data.travel[node][after], *self.legs[k + 1 :]]
+        new.arc_cost = [*self.arc_cost[:k], data.cost[before][node], data.cost[node][after], *self.arc_cost[k + 1 :]]
+        new.opens = [*self.opens[: k + 1], data.window_open[node], *self.opens[k + 1 :]]
+        new.closes = [*self.closes[: k + 1], data.window_close[node], *self.closes[k + 1 :]]
+        # Positions up to k keep their earliest starts, those from k + 2 on their latest.
+        new.earliest = _forward_starts(new.legs, new.opens, self.earliest[: k + 1], self.earliest, k + 2)
+        new.latest = _backward_starts(new.legs, new.closes, self.latest[k + 1 :], self.latest, k)
+        new.lone_break = self.lone_break
+        new.after_break = new.before_break = []
+        if self.lone_break is not None:
+            new.after_break = new._after_break(data.service, self.after_break[: k + 1], self, k + 2)
+            new.before_break = new._before_break(data.service, self.before_break[k + 1 :], self, k)
+        return new
 
-        `after_break[k]`: the earliest start at stop k once the break is taken
+    # The passes below extend `known` (the values at the positions before, or
+    # after, the first one to compute). With `old` (the schedule before an
+    # insertion at position k), a forward pass stops at a position from `meet`
+    # = k + 2 on whose values equal the old ones one position earlier: the rest
+    # is the old rest. A backward pass likewise, at or before `meet` = k.
+
+    def _after_break(self, service: Sequence[int], known: list[int], old: _Schedule | None, meet: int) -> list[int]:
+        """`after_break[j]`: the earliest start at position j once the break is taken
         somewhere before it (before the day included); UNBOUNDED if it cannot be.
-        `before_break[k]`: the latest start at stop k that still leaves the
-        break a place after it (after the day included); -UNBOUNDED if none.
+
         As in OR-Tools and the evaluator, a break may interrupt a drive, not a
         service, and starts once the rep is free and its window is open: taken
         in the leg i -> j, service at j starts no earlier than i's start plus
         the leg's travel plus the break, nor before the break ends.
         """
         break_opens, break_closes, duration = self.lone_break  # type: ignore[misc]
-        nodes, earliest, latest = self.nodes, self.earliest, self.latest
-        last = len(nodes) - 1
-        after = [UNBOUNDED] * len(nodes)
-        before = [-UNBOUNDED] * len(nodes)
-        taken_at = opens[0] if opens[0] > break_opens else break_opens
-        if taken_at <= break_closes:
-            after[0] = taken_at + duration
-        for k in range(1, last + 1):
-            leg = legs[k - 1]
+        nodes, earliest, legs, opens, closes = self.nodes, self.earliest, self.legs, self.opens, self.closes
+        after = known
+        for j in range(len(known), len(nodes)):
+            leg = legs[j - 1]
             best = UNBOUNDED
-            if after[k - 1] < UNBOUNDED:  # taken further back
-                best = after[k - 1] + leg
-                if best < opens[k]:
-                    best = opens[k]
-            free = earliest[k - 1] + service[nodes[k - 1]]
+            if after[j - 1] < UNBOUNDED:  # taken further back
+                best = after[j - 1] + leg
+                if best < opens[j]:
+                    best = opens[j]
+            free = earliest[j - 1] + service[nodes[j - 1]]
             if free < break_opens:
                 free = break_opens
             if free <= break_closes:  # taken on the way here
-                here = earliest[k - 1] + leg + duration
+                here = earliest[j - 1] + leg + duration
                 if here < free + duration:
                     here = free + duration
-                if here < opens[k]:
-                    here = opens[k]
+                if here < opens[j]:
+                    here = opens[j]
                 if here < best:
                     best = here
-            after[k] = best if best <= closes[k] else UNBOUNDED
-        # After the day: the rep is back by the latest start of the break.
-        back_by = closes[last] if closes[last] < break_closes else break_closes
-        before[last] = back_by if back_by >= opens[last] else -UNBOUNDED
-        for k in range(last - 1, -1, -1):
-            leg, served = legs[k], service[nodes[k]]
+            value = best if best <= closes[j] else UNBOUNDED
+            if old is not None and j >= meet and value == old.after_break[j - 1] and earliest[j] == old.earliest[j - 1]:
+                after.extend(old.after_break[j - 1 :])
+                break
+            after.append(value)
+        return after
+
+    def _before_break(self, service: Sequence[int], known: list[int], old: _Schedule | None, meet: int) -> list[int]:
+        """`before_break[j]`: the latest start at position j that still leaves the
+        break a place after it (after the day included); -UNBOUNDED if none."""
+        break_opens, break_closes, duration = self.lone_break  # type: ignore[misc]
+        nodes, latest, legs, opens, closes = self.nodes, self.latest, self.legs, self.opens, self.closes
+        reversed_before = known[::-1]
+        for j in range(len(nodes) - len(known) - 1, -1, -1):
+            leg, served = legs[j], service[nodes[j]]
+            following = reversed_before[-1]
             best = -UNBOUNDED
-            if before[k + 1] > -UNBOUNDED:  # taken further on
-                best = before[k + 1] - leg
-                if best > closes[k]:
-                    best = closes[k]
-            if break_opens + duration <= latest[k + 1]:  # taken on the way to the next stop
-                here = latest[k + 1] - duration - (leg if leg > served else served)
+            if following > -UNBOUNDED:  # taken further on
+                best = following - leg
+                if best > closes[j]:
+                    best = closes[j]
+            if break_opens + duration <= latest[j + 1]:  # taken on the way to the next position
+                here = latest[j + 1] - duration - (leg if leg > served else served)
                 if here > break_closes - served:
                     here = break_closes - served
-                if here > closes[k]:
-                    here = closes[k]
+                if here > closes[j]:
+                    here = closes[j]
                 if here > best:
                     best = here
             # A latest start before the window opens is no start at all.
-            before[k] = best if best >= opens[k] else -UNBOUNDED
-        self.after_break = after
-        self.before_break = before
+            value = best if best >= opens[j] else -UNBOUNDED
+            if old is not None and j <= meet and value == old.before_break[j] and latest[j] == old.latest[j]:
+                return [*old.before_break[:j], value, *reversed(reversed_before)]
+            reversed_before.append(value)
+        reversed_before.reverse()
+        return reversed_before
 
     def admits_with_break(
         self, k: int, node: int, start: int, data: InsertionData, travel_to_node: int, travel_from_node: int
@@ -195,6 +232,46 @@ class _Schedule:
         return late_start <= window_close and late_start + travel_from_node <= next_latest
 
 
+def _forward_starts(legs: list[int], opens: list[int], known: list[int], old: list[int] | None, meet: int) -> list[int]:
+    """Earliest service starts: `known` at the first positions, then as early as legs and windows allow.
+
+    With `old` (the earliest starts before an insertion), stops at a position
+    from `meet` on whose start equals the old one a position earlier.
+    """
+    starts = known
+    clock = starts[-1]
+    for j in range(len(known), len(opens)):
+        clock += legs[j - 1]
+        if clock < opens[j]:
+            clock = opens[j]
+        if old is not None and j >= meet and clock == old[j - 1]:
+            starts.extend(old[j - 1 :])
+            break
+        starts.append(clock)
+    return starts
+
+
+def _backward_starts(
+    legs: list[int], closes: list[int], known: list[int], old: list[int] | None, meet: int
+) -> list[int]:
+    """Latest service starts: `known` at the last positions, then as late as legs and windows allow.
+
+    With `old` (the latest starts before an insertion), stops at a position
+    up to `meet` whose start equals the old one there.
+    """
+    reversed_starts = known[::-1]
+    clock = reversed_starts[-1]
+    for j in range(len(closes) - len(known) - 1, -1, -1):
+        clock -= legs[j]
+        if clock > closes[j]:
+            clock = closes[j]
+        if old is not None and j <= meet and clock == old[j]:
+            return [*old[:j], clock, *reversed(reversed_starts)]
+        reversed_starts.append(clock)
+    reversed_starts.reverse()
+    return reversed_starts
+
+
 class ScheduleCache:
     """Schedules of routes seen recently: a recreate changes few routes, and the
     next iteration starts again from routes whose schedules are known."""
@@ -219,6 +296,11 @@ class ScheduleCache:
         if self._cost_to is None:
             self._cost_to = [list(column) for column in zip(*self.data.cost, strict=True)]
         return self._cost_to
+
+    def put(self, vehicle: int, route: Sequence[int], schedule: _Schedule) -> None:
+        if len(self.schedules) >= self.size:
+            self.schedules.clear()
+        self.schedules[(vehicle, tuple(route))] = schedule
 
     def get(self, vehicle: int, route: Sequence[int]) -> _Schedule:
         key = (vehicle, tuple(route))
@@ -353,7 +435,8 @@ def recreate(
         vehicle, k, node = best
         routes[vehicle].insert(k, node)
         loads[vehicle] += data.demand[node]
-        schedules[vehicle] = cache.get(vehicle, routes[vehicle])
+        schedules[vehicle] = schedules[vehicle].inserted(data, k, node)
+        cache.put(vehicle, routes[vehicle], schedules[vehicle])
     return routes, left_out
 
 

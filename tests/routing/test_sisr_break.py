@@ -183,3 +183,25 @@ def test_recreate_leaves_out_a_visit_that_only_fits_without_the_break() -> None:
     assert feasible_without_break(data, [0, 1])
     routes, left = recreate(data, [[0]], [1], random.Random(0), blink_rate=0.0)
     assert (routes, left) == ([[0]], [1])
+
+
+def test_a_schedule_updated_for_an_insertion_equals_one_built_anew() -> None:
+    """`_Schedule.inserted` recomputes only what an insertion changes: it must
+    give the very arrays a new build gives, with the break and without."""
+    from routing._sisr import _Schedule
+
+    rng = random.Random(5)
+    fields = ("nodes", "legs", "arc_cost", "opens", "closes", "earliest", "latest", "after_break", "before_break")
+    for round_number in range(400):
+        data = random_day(rng)
+        if round_number % 2:
+            data = InsertionData(**{**data.__dict__, "lone_break": [None]})
+        count = len(data.copies)
+        route = rng.sample(range(count), rng.randint(0, count - 1))
+        schedule = _Schedule(data, 0, route)
+        for node in set(range(count)) - set(route):
+            for k in range(len(route) + 1):
+                updated = schedule.inserted(data, k, node)
+                fresh = _Schedule(data, 0, [*route[:k], node, *route[k:]])
+                for name in fields:
+                    assert getattr(updated, name) == getattr(fresh, name), (name, route, node, k)
