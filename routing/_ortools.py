@@ -621,10 +621,13 @@ def recreate_is_exact(problem: Problem) -> bool:
     so that its routes can be taken without OR-Tools' descent (`SearchConfig.descents`).
 
     They are not for money costs (the cost is OR-Tools'), a maximum route
-    duration, or a rep with more than one break.
+    duration, a rep with more than one break, or a visit locked to a position
+    (the recreate never moves it, but may insert before it).
     """
-    return focused_descents_apply(problem) and all(
-        rep.max_route_duration is None and len(rep.breaks) <= 1 for rep in problem.reps
+    return (
+        focused_descents_apply(problem)
+        and all(rep.max_route_duration is None and len(rep.breaks) <= 1 for rep in problem.reps)
+        and all(visit.locked_position is None for visit in problem.visits)
     )
 
 
@@ -738,9 +741,6 @@ class _Search:
             open_rate = _open_route_rate(config, current)
             open_route = bool(open_rate) and rng.random() < open_rate
             rebuilt, left_out = recreate(data, ruined, handed, rng, cache=self.schedules, open_route=open_route)
-            progress = min(1.0, (now - self.began) / self.time_limit)
-            temperature = start_temperature * config.final_temperature_ratio**progress
-            threshold = current_cost - temperature * math.log(1.0 - rng.random())
             outcome: tuple[list[list[int]], float] | None
             if self.recreate_only:
                 outcome = (rebuilt, self.cost(rebuilt))
@@ -751,7 +751,9 @@ class _Search:
             if outcome is None:
                 continue
             candidate, cost = outcome
-            if cost < threshold:
+            progress = min(1.0, (now - self.began) / self.time_limit)
+            temperature = start_temperature * config.final_temperature_ratio**progress
+            if cost < current_cost - temperature * math.log(1.0 - rng.random()):
                 if cost < best_cost and self.focused and _read_routes(model, candidate) is None:
                     continue  # the whole model's restore ran out of time: never keep a best it has not accepted
                 self.accepted += 1

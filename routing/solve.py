@@ -64,13 +64,14 @@ FOCUSED_CONFIGS: tuple[SearchConfig, ...] = (
 # descent, where the recreate checks every rule itself (`recreate_is_exact`; one
 # break per rep included), with a hotter start. A descent costs about ten
 # recreates, so in one rep's 0.8 s solve of 25 stops a search made ~80 iterations
-# with descents and ~900 without. Over 5 such days x 16 seeds, 79 of 80 solves
-# came within 0.5 % of the 30 s answer (mean 0.07 %), against 73/80 at the usual
-# start temperature and 29/40 with descents (one day at 6-15 % on some seeds).
+# with descents and ~900 without. Over 5 such days x 16 seeds, 74-79 of 80 solves
+# came within 0.5 % of the 30 s answer in three runs (mean 0.07-0.17 %), against
+# 73/80 at the usual start temperature and 29 of 40 (5 days x 8 seeds) with
+# descents, where one day read up to 6.6 % (15.5 % before the recreate saw breaks).
 # Up to 80 visits (3 reps x 45 at 1 and 3 s, 5 x 80 at 2 s) recreates alone were
 # as good or better; from 100 visits on they were clearly worse (the 43 Solomon
 # R/RC and GH instances at 10 s: 1.35 % against 0.76-0.92 %; 300 visits: 179-185
-# km against 170-177 km) (docs/benchmarks.md, 2026-12-01 afternoon).
+# km against 170-177 km) (docs/benchmarks.md, late session of 2026-12-01).
 RECREATE_ONLY_UP_TO = 50  # visits
 RECREATE_ONLY = replace(RUIN_AND_RECREATE, descents=False, start_temperature=3.0)
 SMALL_CONFIGS: tuple[SearchConfig, ...] = (RECREATE_ONLY, RECREATE_ONLY, *FOCUSED_CONFIGS[2:])

@@ -313,6 +313,10 @@ def test_small_problems_take_the_recreates_routes_where_it_checks_every_rule():
     )
     assert default_configs(two_breaks) == FOCUSED_CONFIGS
     assert default_configs(without_duration_limit(grid_day(RECREATE_ONLY_UP_TO + 1))) == FOCUSED_CONFIGS
+    # a visit locked to a position: the recreate never moves it but may insert before it
+    first = replace(small.visits[0], locked_rep="r0", locked_position=0)
+    locked = Problem(small.reps, (first, *small.visits[1:]), small.travel)
+    assert default_configs(locked) == FOCUSED_CONFIGS
 
     result = solve(small, time_limit=1, threads=2)
     assert result.is_feasible(), result.summary()
