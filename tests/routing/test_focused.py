@@ -130,7 +130,8 @@ def test_whole_model_accepts_every_route_the_recreate_builds_around_a_lone_break
     from routing.solve import RUIN_AND_RECREATE
 
     checked = refused_without = 0
-    for seed in range(4):
+    # Seed 2 is left out: OR-Tools takes 1-2 s to accept each of its routes with the break.
+    for seed in (0, 1, 3):
         problem = windowed_problem(seed, lunch=True)
         # the route duration limit is the recreate's blind spot, on purpose: leave it out here
         problem = replace(problem, reps=tuple(replace(rep, max_route_duration=None) for rep in problem.reps))
@@ -150,4 +151,4 @@ def test_whole_model_accepts_every_route_the_recreate_builds_around_a_lone_break
             unchecked, _ = recreate(blind, ruined, removed, random.Random(seed))
             refused_without += _read_routes(model, unchecked) is None
             routes = rebuilt
-    assert checked == 80 and refused_without >= 2, refused_without
+    assert checked == 60 and refused_without >= 2, refused_without
