@@ -72,9 +72,16 @@ FOCUSED_CONFIGS: tuple[SearchConfig, ...] = (
 # as good or better; from 100 visits on they were clearly worse (the 43 Solomon
 # R/RC and GH instances at 10 s: 1.35 % against 0.76-0.92 %; 300 visits: 179-185
 # km against 170-177 km) (docs/benchmarks.md, late session of 2026-12-01).
+# The second search starts hotter still: with start temperatures 3 and 10 the
+# pair read 79, 79 and 77 of 80 (mean 0.05 % each time), against 77 and 76 of 80
+# (0.07 and 0.14 %) for two searches at 3 in the same session.
 RECREATE_ONLY_UP_TO = 50  # visits
 RECREATE_ONLY = replace(RUIN_AND_RECREATE, descents=False, start_temperature=3.0)
-SMALL_CONFIGS: tuple[SearchConfig, ...] = (RECREATE_ONLY, RECREATE_ONLY, *FOCUSED_CONFIGS[2:])
+SMALL_CONFIGS: tuple[SearchConfig, ...] = (
+    RECREATE_ONLY,
+    replace(RECREATE_ONLY, start_temperature=10.0),
+    *FOCUSED_CONFIGS[2:],
+)
 # Insertion heuristics keep candidates per (visit, vehicle, position): with many
 # vehicles (a week of (rep, day) pairs) they blow past the time limit and take
 # gigabytes (measured: 6 GB and 3.5 min for 700 visits x 100 vehicles). Above
