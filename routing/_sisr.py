@@ -298,17 +298,16 @@ class ScheduleCache:
         return self._cost_to
 
     def put(self, vehicle: int, route: Sequence[int], schedule: _Schedule) -> None:
+        """Keep a schedule built elsewhere (`_Schedule.inserted`) for the next iterations."""
         if len(self.schedules) >= self.size:
             self.schedules.clear()
         self.schedules[(vehicle, tuple(route))] = schedule
 
     def get(self, vehicle: int, route: Sequence[int]) -> _Schedule:
-        key = (vehicle, tuple(route))
-        schedule = self.schedules.get(key)
+        schedule = self.schedules.get((vehicle, tuple(route)))
         if schedule is None:
-            if len(self.schedules) >= self.size:
-                self.schedules.clear()
-            schedule = self.schedules[key] = _Schedule(self.data, vehicle, route)
+            schedule = _Schedule(self.data, vehicle, route)
+            self.put(vehicle, route, schedule)
         return schedule
 
 
