@@ -100,11 +100,11 @@ class _Schedule:
         self.after_break: list[int] = []
         self.before_break: list[int] = []
         if self.lone_break is not None:
-            opens, closes, duration = self.lone_break
-            taken_at = self.opens[0] if self.opens[0] > opens else opens
-            first = taken_at + duration if taken_at <= closes else UNBOUNDED
+            break_opens, break_closes, duration = self.lone_break
+            taken_at = self.opens[0] if self.opens[0] > break_opens else break_opens
+            first = taken_at + duration if taken_at <= break_closes else UNBOUNDED
             self.after_break = self._after_break(data.service, [first], None, 0)
-            back_by = self.closes[last] if self.closes[last] < closes else closes
+            back_by = self.closes[last] if self.closes[last] < break_closes else break_closes
             after_day = back_by if back_by >= self.opens[last] else -UNBOUNDED
             self.before_break = self._before_break(data.service, [after_day], None, 0)
 
@@ -205,15 +205,15 @@ class _Schedule:
     ) -> bool:
         """Whether `node`, inserted after position k and starting at `start` when no
         break is taken before it, leaves the route's one break a place."""
-        opens, closes, duration = self.lone_break  # type: ignore[misc]
+        break_opens, break_closes, duration = self.lone_break  # type: ignore[misc]
         next_latest = self.latest[k + 1]
         # the break after the next stop
         if start + travel_from_node <= self.before_break[k + 1]:
             return True
         # the break on the way from the node to the next stop
         if (
-            start + data.service[node] <= closes
-            and opens + duration <= next_latest
+            start + data.service[node] <= break_closes
+            and break_opens + duration <= next_latest
             and start + max(travel_from_node, data.service[node]) + duration <= next_latest
         ):
             return True
@@ -225,8 +225,8 @@ class _Schedule:
                 return True
         # the break on the way from the previous stop to the node
         previous_start = self.earliest[k]
-        free = max(previous_start + data.service[self.nodes[k]], opens)
-        if free > closes:
+        free = max(previous_start + data.service[self.nodes[k]], break_opens)
+        if free > break_closes:
             return False
         late_start = max(window_open, previous_start + travel_to_node + duration, free + duration)
         return late_start <= window_close and late_start + travel_from_node <= next_latest
