@@ -1,14 +1,15 @@
 """Benchmark against the literature: Solomon (56) and Gehring-Homberger 200 (6).
 
     python -m routing.bench solomon [--instances C101,R101] [--time-limit 10] [--threads 2]
-                                    [--data ../shared/data/vrptw] [--compare pyvrp,vroom]
+                                    [--seed 0] [--data ../shared/data/vrptw] [--compare pyvrp,vroom]
 
 Every solution is re-checked by the independent evaluator with unrounded
 distances. Gaps are against the distance-only best-known solutions (the same
 objective: total distance with the full fleet): double precision where known,
 else the DIMACS value (truncated arithmetic, 0.2-0.4 % below exact lengths, so
 gaps against it read slightly high). Results print as a table and go to
-`bench/results/solomon-<date>.csv`.
+`bench/results/solomon-<date>.csv`. One run's mean gap moves by about 0.1
+points with the seed (docs/benchmarks.md): compare setups over several seeds.
 """
 
 from __future__ import annotations
@@ -78,9 +79,11 @@ def instance_paths(data: Path, names: list[str] | None) -> list[Path]:
     return paths
 
 
-def run_ortools(problem: Problem, time_limit: float, threads: int, configs: list[SearchConfig] | None) -> Row:
+def run_ortools(
+    problem: Problem, time_limit: float, threads: int, configs: list[SearchConfig] | None, seed: int = 0
+) -> Row:
     began = time.perf_counter()
-    result = solve(problem, time_limit=time_limit, threads=threads, configs=configs)
+    result = solve(problem, time_limit=time_limit, threads=threads, configs=configs, seed=seed)
     seconds = time.perf_counter() - began
     return Row(
         problem.name,
@@ -210,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", help="comma-separated names, e.g. C101,R101,rc1_2_1 (default: all)")
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance (default 10)")
     parser.add_argument("--threads", type=int, default=2, help="parallel searches per instance (default 2)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed of the first search; the k-th takes seed + k (default 0)"
+    )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"instance folder (default {DEFAULT_DATA})")
     parser.add_argument("--compare", default="", help="also run: pyvrp, vroom (comma-separated; dev extra)")
     parser.add_argument(
@@ -235,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     for number, path in enumerate(paths, start=1):
         problem = read_solomon(path)
         runners: list[tuple[str, Callable[[], Row]]] = [
-            ("ortools", lambda p=problem: run_ortools(p, args.time_limit, args.threads, configs))
+            ("ortools", lambda p=problem: run_ortools(p, args.time_limit, args.threads, configs, args.seed))
         ]
         if "pyvrp" in compare:
             runners.append(("pyvrp", lambda p=problem: run_pyvrp(p, args.time_limit)))

@@ -44,6 +44,8 @@ def test_benchmark_runs_two_instances(tmp_path: Path):
             "2",
             "--threads",
             "1",
+            "--seed",
+            "3",
             "--output",
             str(output),
         ],
@@ -94,3 +96,21 @@ def test_config_option_names_a_search_and_refuses_what_it_does_not_know():
     for bad in bad_configs:
         with pytest.raises(SystemExit, match="--config"):
             _parse_config(bad)
+
+
+def test_seed_option_reaches_the_solver(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """`--seed` is handed to `solve`, so a rerun at another seed is a rerun of other searches."""
+    import routing.bench as bench
+
+    real_solve = bench.solve
+    seeds: list[int] = []
+
+    def recording_solve(problem, **options):
+        seeds.append(options["seed"])
+        return real_solve(problem, **options)
+
+    monkeypatch.setattr(bench, "solve", recording_solve)
+    common = ["solomon", "--instances", "C101", "--time-limit", "0.5", "--threads", "1"]
+    assert bench.main([*common, "--seed", "7", "--output", str(tmp_path / "a.csv")]) == 0
+    assert bench.main([*common, "--output", str(tmp_path / "b.csv")]) == 0
+    assert seeds == [7, 0]
