@@ -6,10 +6,13 @@ import csv
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from routing.bench import DEFAULT_DATA, load_bks
+from routing.model import Problem
+from routing.result import Result
 from routing.solomon import read_solomon
 
 pytestmark = pytest.mark.skipif(not DEFAULT_DATA.exists(), reason="../shared/data/vrptw is not next to the repo")
@@ -105,7 +108,7 @@ def test_seed_option_reaches_the_solver(monkeypatch: pytest.MonkeyPatch, tmp_pat
     real_solve = bench.solve
     seeds: list[int] = []
 
-    def recording_solve(problem, **options):
+    def recording_solve(problem: Problem, **options: Any) -> Result:
         seeds.append(options["seed"])
         return real_solve(problem, **options)
 
