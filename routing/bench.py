@@ -330,7 +330,10 @@ def _parse_config(text: str) -> SearchConfig:
     start temperature, in mean arcs).
     """
     parts = text.split("/")
-    usage = "use FIRST_SOLUTION/METAHEURISTIC[/lambda=0.1] or FIRST_SOLUTION/RUIN_AND_RECREATE[/split=0.5][/open=0.2]"
+    ruin_recreate_options = "".join(
+        f"[/{name}={'0|1' if name == 'descents' else 'X'}]" for name in _RUIN_RECREATE_OPTIONS
+    )
+    usage = f"use FIRST_SOLUTION/METAHEURISTIC[/lambda=X] or FIRST_SOLUTION/RUIN_AND_RECREATE{ruin_recreate_options}"
     if len(parts) < 2:
         raise SystemExit(f"--config {text!r}: {usage}")
     ruin_recreate = parts[1] == "RUIN_AND_RECREATE"
