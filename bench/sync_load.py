@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from bench.common import record_results
-from server.auth.security import AccessClaims, create_access_token, hash_password
+from server.access.credentials import AccessClaims, create_access_token, hash_password
 from server.models import Organization, Territory, TerritoryRep, User
 from shared.enums import Role
 from tests.e2e.sync.harness import ServerProcess

@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from bench.common import record_results
-from server.auth.security import AccessClaims, create_access_token
+from server.access.credentials import AccessClaims, create_access_token
 from server.models import Device, Organization, User
 from shared.enums import Role
 from tests.e2e.sync.harness import ServerProcess

@@ -14,19 +14,21 @@ from starlette.concurrency import run_in_threadpool
 
 import server.models  # noqa: F401 - mappers and the row_version hook
 from server import __version__
-from server.activities.router import router as activities_router
 from server.auth.router import router as auth_router
 from server.config import Settings, get_settings
+from server.crm.router import router as crm_router
 from server.customers.router import router as customers_router
 from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers, problem_response
 from server.middleware import BodySizeLimit, require_json_body
 from server.sync.router import files_router
 from server.sync.router import router as sync_router
+from server.tasks.router import router as tasks_router
 from server.territories.router import router as territories_router
 from server.tracking.router import devices_router
 from server.tracking.router import router as tracking_router
 from server.users.router import router as users_router
+from server.visits.router import router as visits_router
 
 API_PREFIX = "/api/v1"
 
@@ -66,7 +68,15 @@ def create_app(
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
     json_only = [Depends(require_json_body)]
-    for router in (users_router, territories_router, customers_router, activities_router, devices_router):
+    for router in (
+        users_router,
+        territories_router,
+        customers_router,
+        crm_router,
+        visits_router,
+        tasks_router,
+        devices_router,
+    ):
         api.include_router(router, dependencies=json_only)
     # Sync checks content types per endpoint: files take any type, push takes JSON.
     api.include_router(sync_router)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor, load_actor
-from server.auth.security import decode_access_token
+from server.access.credentials import decode_access_token
 from server.config import Settings
 from server.errors import Forbidden, Unauthorized
 from server.models import User

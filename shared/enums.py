@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "WEEKDAYS",
     "CustomerStatus",
     "GeocodeAccuracy",
     "NoteKind",
@@ -17,6 +18,11 @@ __all__ = [
     "VerificationStatus",
     "VisitStatus",
 ]
+
+
+# The keys of every weekly schedule (working hours, visit windows), Monday
+# first as `datetime.weekday()` counts them.
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Role(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -21,6 +22,12 @@ class ListQuery(BaseModel):
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
     cursor: str | None = None
     updated_since: datetime | None = None
+
+
+class ByCustomerQuery(ListQuery):
+    """For records that hang off a customer: `?customer_id=` narrows the list to one."""
+
+    customer_id: uuid.UUID | None = None
 
 
 class SpatialListQuery(ListQuery):

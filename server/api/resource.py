@@ -5,6 +5,11 @@ are points) and its `Policy` (what an actor may see and change). This module
 holds the one implementation of the mechanics every resource shares: tenant
 isolation, soft delete, keyset pagination, optimistic concurrency with
 If-Match, and conversion of geographic fields.
+
+Writes have one path, whoever makes them (the HTTP CRUD endpoints, a phone's
+sync push, an import, the planner): `insert`, `change`, `delete` and
+`restore` each run check -> convert -> set -> flush -> hooks, so a rule or a
+derived write added to a resource applies to every writer at once.
 """
 
 from __future__ import annotations
@@ -14,47 +19,24 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from server.access.actor import Actor
+from server.access.fields import refuse_fields
+from server.access.policy import ModelT, Policy, WriteContext
 from server.api.filters import ListQuery
 from server.api.pagination import decode_cursor, encode_cursor
 from server.errors import AppError, Conflict, NotFound
 from server.geo import geometry_out, point_element, point_out
-from server.models.base import TenantMixin
-
-ModelT = TypeVar("ModelT", bound=TenantMixin)
 
 
 class PreconditionFailed(AppError):
     status, code, title = 412, "ROW_VERSION_MISMATCH", "Precondition failed"
-
-
-@dataclass
-class WriteContext:
-    session: Session
-    actor: Actor
-
-
-class Policy(Generic[ModelT]):
-    """Authorization for one resource. Default: admins and managers write, all read."""
-
-    def visible(self, actor: Actor) -> ColumnElement[bool]:
-        return true()
-
-    def before_create(self, ctx: WriteContext, values: dict[str, Any]) -> None:
-        """Check and complete `values` (force owner fields, validate references)."""
-
-    def before_update(self, ctx: WriteContext, obj: ModelT, changes: dict[str, Any]) -> None:
-        """Check `changes` (a PATCH: only the fields the caller sent)."""
-
-    def before_delete(self, ctx: WriteContext, obj: ModelT) -> None:
-        """Refuse a delete the actor may not make."""
 
 
 @dataclass
@@ -158,9 +140,10 @@ class ResourceSpec(Generic[ModelT]):
             "next_cursor": encode_cursor(objs[-1].id) if has_more and objs else None,
         }
 
-    # ---- writing -----------------------------------------------------------
+    # ---- writing: the one path ----------------------------------------------
 
-    def _column_values(self, ctx: WriteContext, values: dict[str, Any]) -> dict[str, Any]:
+    def column_values(self, ctx: WriteContext, values: dict[str, Any]) -> dict[str, Any]:
+        """API values -> column values (the resource's conversion, then points to geography)."""
         if self.convert_values is not None:
             self.convert_values(ctx, values)
         for name in self.point_fields:
@@ -168,50 +151,66 @@ class ResourceSpec(Generic[ModelT]):
                 values[name] = point_element(values[name])
         return values
 
-    def create(self, ctx: WriteContext, payload: BaseModel) -> ModelT:
-        values = payload.model_dump(exclude_unset=True)
-        values = {k: v for k, v in values.items() if v is not None or k == "id"}
+    def insert(self, ctx: WriteContext, values: dict[str, Any]) -> ModelT:
+        """Create a row from validated `values`: check -> convert -> add -> flush -> after_write."""
         if values.get("id") is None:
             values["id"] = uuid.uuid4()
+        refuse_fields(ctx.actor, self.policy.refused_fields(ctx, None, values))
         self.policy.before_create(ctx, values)
         if ctx.session.get(self.model, values["id"]) is not None:
             raise Conflict(f"A {self.name} with id {values['id']} already exists", code="ID_CONFLICT")
         relations = {k: values.pop(k) for k in self.relation_fields if k in values}
-        obj = self.model(org_id=ctx.actor.org_id, **self._column_values(ctx, values))
+        obj = self.model(org_id=ctx.actor.org_id, **self.column_values(ctx, values))
         ctx.session.add(obj)
-        self._flush(ctx.session)
-        if self.after_write is not None:
-            self.after_write(ctx, obj, relations)
-            self._flush(ctx.session)
+        self.flush(ctx.session)
+        self._after_write(ctx, obj, relations)
         return obj
 
-    def update(self, ctx: WriteContext, obj_id: uuid.UUID, payload: BaseModel, expected_version: int | None) -> ModelT:
-        obj = self.get_visible(ctx.session, ctx.actor, obj_id, for_update=True)
-        if expected_version is not None and obj.row_version != expected_version:
-            raise PreconditionFailed(
-                f"{self.name} {obj_id} is at row_version {obj.row_version}, not {expected_version}",
-                extra={"row_version": obj.row_version},
-            )
-        changes = payload.model_dump(exclude_unset=True)
+    def change(
+        self, ctx: WriteContext, obj: ModelT, changes: dict[str, Any], *, field_clocks: dict[str, Any] | None = None
+    ) -> ModelT:
+        """Write `changes` to a locked, visible row: check -> convert -> set -> flush -> after_write.
+
+        `field_clocks` (sync push only) is stored with the values in the same flush.
+        """
+        refuse_fields(ctx.actor, self.policy.refused_fields(ctx, obj, changes))
         self.policy.before_update(ctx, obj, changes)
         relations = {k: changes.pop(k) for k in self.relation_fields if k in changes}
-        for key, value in self._column_values(ctx, changes).items():
+        for key, value in self.column_values(ctx, changes).items():
             setattr(obj, key, value)
-        self._flush(ctx.session)
-        if self.after_write is not None:
-            self.after_write(ctx, obj, relations)
-            self._flush(ctx.session)
+        if field_clocks is not None:
+            obj.field_clocks = field_clocks  # type: ignore[attr-defined]
+        self.flush(ctx.session)
+        self._after_write(ctx, obj, relations)
         return obj
 
-    def soft_delete(self, ctx: WriteContext, obj_id: uuid.UUID) -> None:
-        obj = self.get_visible(ctx.session, ctx.actor, obj_id, for_update=True)
+    def delete(self, ctx: WriteContext, obj: ModelT) -> None:
+        """Soft-delete a locked, visible row: check -> tombstone -> flush -> after_delete."""
+        if obj.deleted_at is not None:
+            return
         self.policy.before_delete(ctx, obj)
         obj.deleted_at = datetime.now(UTC)
-        self._flush(ctx.session)
+        self.flush(ctx.session)
         if self.after_delete is not None:
             self.after_delete(ctx, obj)
+            self.flush(ctx.session)
 
-    def _flush(self, session: Session) -> None:
+    def restore(self, ctx: WriteContext, obj: ModelT) -> None:
+        """Undo a soft delete (managers only; the caller checks the role). Derived
+        data follows as after any write (a territory takes its customers back)."""
+        if obj.deleted_at is None:
+            return
+        obj.deleted_at = None
+        self.flush(ctx.session)
+        self._after_write(ctx, obj, {})
+
+    def _after_write(self, ctx: WriteContext, obj: ModelT, relations: dict[str, Any]) -> None:
+        if self.after_write is not None:
+            self.after_write(ctx, obj, relations)
+            self.flush(ctx.session)
+
+    def flush(self, session: Session) -> None:
+        """Flush, turning a constraint violation into 409 CONSTRAINT_VIOLATION."""
         try:
             session.flush()
         except IntegrityError as exc:
@@ -221,3 +220,25 @@ class ResourceSpec(Generic[ModelT]):
                 code="CONSTRAINT_VIOLATION",
                 extra={"constraint": constraint},
             ) from exc
+
+    # ---- HTTP CRUD: parse the request, then the one path ---------------------
+
+    def create(self, ctx: WriteContext, payload: BaseModel) -> ModelT:
+        values = payload.model_dump(exclude_unset=True)
+        values = {k: v for k, v in values.items() if v is not None or k == "id"}
+        return self.insert(ctx, values)
+
+    def update(self, ctx: WriteContext, obj_id: uuid.UUID, payload: BaseModel, expected_version: int | None) -> ModelT:
+        obj = self.get_visible(ctx.session, ctx.actor, obj_id, for_update=True)
+        if expected_version is not None and obj.row_version != expected_version:
+            raise PreconditionFailed(
+                f"{self.name} {obj_id} is at row_version {obj.row_version}, not {expected_version}",
+                extra={"row_version": obj.row_version},
+            )
+        return self.change(ctx, obj, payload.model_dump(exclude_unset=True))
+
+    def soft_delete(self, ctx: WriteContext, obj_id: uuid.UUID) -> None:
+        self.delete(ctx, self.get_visible(ctx.session, ctx.actor, obj_id, for_update=True))
+
+
+__all__ = ["Policy", "PreconditionFailed", "ResourceSpec", "WriteContext"]

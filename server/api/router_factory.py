@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, TypeAdapter, create_model
 
-from server.api.resource import ResourceSpec, WriteContext
+from server.access.policy import WriteContext
+from server.api.resource import ResourceSpec
 from server.deps import CurrentActor, DbSession
 from server.errors import InvalidInput
 from server.unit_of_work import UnitOfWorkRoute

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from server.errors import InvalidInput
+from shared.enums import WEEKDAYS
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 
@@ -35,6 +36,8 @@ WeeklyHours = Annotated[
         description='{"mon": [["08:00", "12:00"], ["13:00", "17:00"]], ...}', examples=[{"mon": [["08:00", "17:00"]]}]
     ),
 ]
+Money = Annotated[Decimal, Field(max_digits=16, decimal_places=2)]
+Text = Annotated[str, Field(max_length=20_000)]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]

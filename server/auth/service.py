@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from server.auth.security import (
+from server.access.credentials import (
     AccessClaims,
     create_access_token,
     hash_password,
     new_refresh_token,
     refresh_token_digest,
+    revoke_all_sessions,
     verify_password,
 )
 from server.config import Settings
@@ -159,16 +160,6 @@ def rotate_refresh_token(session: Session, settings: Settings, token: str) -> To
         raise Unauthorized("The account is no longer active", code="INVALID_REFRESH_TOKEN")
     row.revoked_at = _now()
     return issue_tokens(session, settings, user, family_id=row.family_id)
-
-
-def revoke_all_sessions(session: Session, user: User) -> None:
-    """Password change or deactivation: every refresh token and access token dies."""
-    user.auth_generation += 1
-    session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=_now())
-    )
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:

@@ -6,26 +6,13 @@ import uuid
 from typing import Any
 
 from geoalchemy2 import Geography, Geometry
-from sqlalchemy import ColumnElement, Select, cast, func, or_, select, true
+from sqlalchemy import Select, cast, func, select
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
+from server.access.visibility import sees_customer
 from server.api.filters import parse_bbox, parse_near
 from server.models import Customer, Territory
-
-
-def visible_customers(actor: Actor) -> ColumnElement[bool]:
-    if actor.is_admin:
-        return true()
-    owners = Customer.owner_id.in_(actor.team_ids) if actor.is_manager else Customer.owner_id == actor.user_id
-    return or_(Customer.territory_id.in_(actor.territory_ids), owners)
-
-
-def visible_customer_ids(actor: Actor) -> Select[tuple[uuid.UUID]]:
-    """For child tables: their rows are visible when their customer is."""
-    return select(Customer.id).where(
-        Customer.org_id == actor.org_id, Customer.deleted_at.is_(None), visible_customers(actor)
-    )
 
 
 def geography_point(lat: float, lon: float) -> Any:
@@ -66,7 +53,7 @@ def nearest(session: Session, actor: Actor, lat: float, lon: float, limit: int) 
         Customer.org_id == actor.org_id,
         Customer.deleted_at.is_(None),
         Customer.location.is_not(None),
-        visible_customers(actor),
+        sees_customer(actor),
     )
     if actor.is_admin:
         distance = func.ST_Distance(Customer.location, here, False).label("distance_m")

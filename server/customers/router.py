@@ -1,3 +1,5 @@
+"""Customers over HTTP: the resource's CRUD endpoints and the nearest-customers query."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -5,41 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
 
-from server.api.resource import ResourceSpec
 from server.api.router_factory import PROBLEM_RESPONSES, crud_router, json_response
-from server.customers.policy import CustomerPolicy, convert_customer_values
-from server.customers.repository import apply_customer_filters, nearest
-from server.customers.schemas import (
-    CustomerCreate,
-    CustomerListQuery,
-    CustomerRead,
-    CustomerUpdate,
-    NearestQuery,
-    NearestResponse,
-)
+from server.customers.repository import nearest
+from server.customers.resources import customer_resource
+from server.customers.schemas import NearestQuery, NearestResponse
 from server.deps import CurrentActor, DbSession
-from server.models import Customer
 from server.unit_of_work import UnitOfWorkRoute
-
-customer_resource: ResourceSpec[Customer] = ResourceSpec(
-    model=Customer,
-    name="customer",
-    path="/customers",
-    read_schema=CustomerRead,
-    create_schema=CustomerCreate,
-    update_schema=CustomerUpdate,
-    policy=CustomerPolicy(),
-    list_query=CustomerListQuery,
-    equality_filters={
-        "status": Customer.status,
-        "tier": Customer.tier,
-        "territory_id": Customer.territory_id,
-        "owner_id": Customer.owner_id,
-    },
-    extra_filters=apply_customer_filters,
-    point_fields=("location",),
-    convert_values=convert_customer_values,
-)
 
 nearest_router = APIRouter(
     prefix="/customers", tags=["customers"], route_class=UnitOfWorkRoute, responses=PROBLEM_RESPONSES

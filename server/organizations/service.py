@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.auth.security import hash_password
+from server.access.credentials import hash_password
 from server.errors import Conflict, InvalidInput
 from server.models import Organization, User
 from shared.enums import Role

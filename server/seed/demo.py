@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from server.auth.security import hash_password
+from server.access.credentials import hash_password
 from server.models import (
     Contact,
     Customer,
@@ -609,7 +609,7 @@ def demo_logins_still_valid(session: Session, slug: str) -> list[tuple[str, str,
     """The demo logins of an existing demo organisation whose passwords were not changed."""
     from sqlalchemy import select
 
-    from server.auth.security import verify_password
+    from server.access.credentials import verify_password
 
     org_id = session.scalar(select(Organization.id).where(Organization.slug == slug))
     if org_id is None:

@@ -1,43 +1,18 @@
-"""Which resources sync, reusing the API's specs: the same schemas validate a
-mutation as a request, and the same policies decide what the caller may do."""
+"""The table of what syncs: each entity of the wire protocol and the resource
+that owns it. The same schemas validate a mutation as a request, the same
+policies decide what the caller may do, and the same write path runs."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from server.activities.policy import PhotoPolicy, PlanPolicy
-from server.activities.router import (
-    contact_resource,
-    note_resource,
-    opportunity_resource,
-    task_resource,
-    visit_resource,
-)
-from server.activities.schemas import PhotoCreate, PhotoRead, PhotoUpdate, PlanRead, PlanUpdate, PlanWrite
 from server.api.resource import ResourceSpec
-from server.customers.router import customer_resource
-from server.models import Photo, Plan
+from server.crm.resources import contact_resource, note_resource, opportunity_resource, photo_resource
+from server.customers.resources import customer_resource
+from server.planning.resources import plan_resource
+from server.tasks.resources import task_resource
+from server.visits.resources import visit_resource
 from shared.sync.protocol import Entity
-
-photo_resource: ResourceSpec[Photo] = ResourceSpec(
-    model=Photo,
-    name="photo",
-    path="/photos",
-    read_schema=PhotoRead,
-    create_schema=PhotoCreate,
-    update_schema=PhotoUpdate,
-    policy=PhotoPolicy(),
-)
-
-plan_resource: ResourceSpec[Plan] = ResourceSpec(
-    model=Plan,
-    name="plan",
-    path="/plans",
-    read_schema=PlanRead,
-    create_schema=PlanWrite,
-    update_schema=PlanUpdate,
-    policy=PlanPolicy(),
-)
 
 SYNCED: dict[Entity, ResourceSpec[Any]] = {
     Entity.customer: customer_resource,

@@ -6,10 +6,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
+from server.access.visibility import sees_person
 from server.api.pagination import decode_cursor, encode_cursor
 from server.errors import Forbidden, NotFound
 from server.models import SyncConflict, SyncRejection
@@ -18,10 +19,8 @@ ReviewModel = type[SyncConflict] | type[SyncRejection]
 
 
 def _visible(model: ReviewModel, actor: Actor) -> ColumnElement[bool]:
-    if actor.is_admin:
-        return true()
     # A manager reviews their team's pushes; a rep sees their own.
-    return model.user_id.in_(actor.team_ids) if actor.is_manager else model.user_id == actor.user_id
+    return sees_person(actor, model.user_id)
 
 
 def list_review(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
+from server.access.visibility import may_see_person, may_see_territory
 from server.errors import AppError
 from server.models import Territory, User
 from shared.sync.protocol import personal_scope, territory_scope
@@ -38,6 +39,14 @@ def scopes_for(session: Session, actor: Actor) -> list[str]:
     )
 
 
+def _in_organisation(session: Session, actor: Actor, model: type[Territory] | type[User], key: uuid.UUID) -> bool:
+    """The tenant wall for an id the actor's role would let them see (a deleted one still
+    pulls, so its tombstones reach the phones)."""
+    if not actor.is_admin:
+        return True  # the actor's own ids were loaded from their organisation
+    return session.scalar(select(model.id).where(model.org_id == actor.org_id, model.id == key)) is not None
+
+
 def check_scope(session: Session, actor: Actor, scope: str) -> None:
     """403 unless the caller may pull `scope`: one answer for "not yours", "another
     organisation's" and "does not exist", so a scope name reveals nothing."""
@@ -50,16 +59,9 @@ def check_scope(session: Session, actor: Actor, scope: str) -> None:
         except ValueError:
             raise ScopeForbidden(f"{scope!r} is not a scope", code="INVALID_SCOPE", status=400) from None
         if kind == "territory":
-            allowed = key in actor.territory_ids or (
-                actor.is_admin
-                and session.scalar(select(Territory.id).where(Territory.org_id == actor.org_id, Territory.id == key))
-                is not None
-            )
+            allowed = may_see_territory(actor, key) and _in_organisation(session, actor, Territory, key)
         elif kind == "user":
-            allowed = key in actor.team_ids or (
-                actor.is_admin
-                and session.scalar(select(User.id).where(User.org_id == actor.org_id, User.id == key)) is not None
-            )
+            allowed = may_see_person(actor, key) and _in_organisation(session, actor, User, key)
         else:
             raise ScopeForbidden(f"{scope!r} is not a scope", code="INVALID_SCOPE", status=400)
     if not allowed:

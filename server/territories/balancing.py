@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from routing.balance import BalanceCustomer, BalanceRep, balance
 from server.access.actor import Actor
-from server.api.resource import ResourceSpec, WriteContext
+from server.access.policy import WriteContext
+from server.api.resource import ResourceSpec
 from server.api.schemas import StrictModel
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.geo import point_out

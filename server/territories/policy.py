@@ -5,22 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select
 
 from server.access.actor import Actor
-from server.api.resource import Policy, WriteContext
+from server.access.fields import reject_nulls
+from server.access.policy import Policy, WriteContext
+from server.access.visibility import sees_territory
 from server.errors import Forbidden, InvalidInput
-from server.models import Territory, TerritoryRep, User
-from server.territories.geojson import area_problem, normalised
+from server.models import Territory, User
 from shared.enums import Role
 
 
 class TerritoryPolicy(Policy[Territory]):
     def visible(self, actor: Actor) -> ColumnElement[bool]:
-        if actor.is_admin:
-            return true()
-        return Territory.id.in_(actor.territory_ids)
+        return sees_territory(actor)
 
     def _check_writer(self, actor: Actor) -> None:
         if actor.is_rep:
@@ -57,48 +55,8 @@ class TerritoryPolicy(Policy[Territory]):
 
     def before_update(self, ctx: WriteContext, obj: Territory, changes: dict[str, Any]) -> None:
         self._check_writer(ctx.actor)
-        for required in ("name", "geometry", "color"):
-            if required in changes and changes[required] is None:
-                raise InvalidInput(f"{required} cannot be null", extra={"field": required})
+        reject_nulls(changes, {"name", "geometry", "color"})
         self._check_reps(ctx, changes.get("rep_ids"))
 
     def before_delete(self, ctx: WriteContext, obj: Territory) -> None:
         self._check_writer(ctx.actor)
-
-
-def geometry_value(ctx: WriteContext, values: dict[str, Any]) -> None:
-    """GeoJSON -> a normalised MultiPolygon, or 422 with the problem's code (SELF_INTERSECTION, ...)."""
-    area = values.get("geometry")
-    if area is None:
-        return
-    problem = area_problem(ctx.session, area)
-    if problem is not None:
-        raise InvalidInput(f"geometry: {problem.detail}", code=problem.code, extra={"field": "geometry"})
-    values["geometry"] = normalised(area)
-
-
-def set_reps(ctx: WriteContext, territory: Territory, relations: dict[str, Any]) -> None:
-    rep_ids = relations.get("rep_ids")
-    if rep_ids is None:
-        return
-    ctx.session.execute(
-        delete(TerritoryRep).where(TerritoryRep.org_id == territory.org_id, TerritoryRep.territory_id == territory.id)
-    )
-    ctx.session.add_all(
-        TerritoryRep(org_id=territory.org_id, territory_id=territory.id, user_id=rep_id) for rep_id in set(rep_ids)
-    )
-    # A change of assignment is a change of the territory (sync scopes follow it).
-    territory.row_version += 1
-
-
-def add_rep_ids(session: Session, territories: list[Territory], rows: list[dict[str, Any]]) -> None:
-    links = session.execute(
-        select(TerritoryRep.territory_id, TerritoryRep.user_id).where(
-            TerritoryRep.territory_id.in_([t.id for t in territories])
-        )
-    ).all()
-    by_territory: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for territory_id, user_id in links:
-        by_territory.setdefault(territory_id, []).append(user_id)
-    for territory, row in zip(territories, rows, strict=True):
-        row["rep_ids"] = sorted(by_territory.get(territory.id, []))

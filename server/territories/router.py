@@ -5,52 +5,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, status
 from pydantic import AwareDatetime
-from sqlalchemy import Select, select
 
-from server.api.resource import ResourceSpec, WriteContext
+from server.access.policy import WriteContext
 from server.api.router_factory import PROBLEM_RESPONSES, crud_router
+from server.customers.resources import customer_resource
 from server.deps import CurrentActor, DbSession
-from server.models import Territory, TerritoryRep
 from server.territories import balancing, service
-from server.territories.policy import TerritoryPolicy, add_rep_ids, geometry_value, set_reps
-from server.territories.schemas import TerritoryCreate, TerritoryListQuery, TerritoryRead, TerritoryUpdate
+from server.territories.resources import territory_resource
 from server.unit_of_work import UnitOfWorkRoute
-
-
-def _filters(stmt: Select[Any], query: TerritoryListQuery) -> Select[Any]:
-    if query.rep_id is not None:
-        stmt = stmt.where(
-            Territory.id.in_(select(TerritoryRep.territory_id).where(TerritoryRep.user_id == query.rep_id))
-        )
-    return stmt
-
-
-def after_territory_write(ctx: WriteContext, territory: Territory, relations: dict[str, Any]) -> None:
-    set_reps(ctx, territory, relations)
-    service.reassign_customers(ctx.session, territory.org_id, territory.id)
-
-
-def after_territory_delete(ctx: WriteContext, territory: Territory) -> None:
-    service.reassign_customers(ctx.session, territory.org_id, territory.id)
-
-
-territory_resource: ResourceSpec[Territory] = ResourceSpec(
-    model=Territory,
-    name="territory",
-    path="/territories",
-    read_schema=TerritoryRead,
-    create_schema=TerritoryCreate,
-    update_schema=TerritoryUpdate,
-    policy=TerritoryPolicy(),
-    list_query=TerritoryListQuery,
-    extra_filters=_filters,
-    geometry_fields=("geometry",),
-    convert_values=geometry_value,
-    relation_fields=("rep_ids",),
-    after_write=after_territory_write,
-    after_delete=after_territory_delete,
-    enrich=add_rep_ids,
-)
 
 extra = APIRouter(prefix="/territories", tags=["territories"], route_class=UnitOfWorkRoute, responses=PROBLEM_RESPONSES)
 
@@ -103,8 +65,6 @@ def propose_balance(body: balancing.BalanceRequest, session: DbSession, actor: C
 
 @extra.post("/balance/apply", summary="Apply a balancing proposal")
 def apply_balance(body: balancing.ApplyRequest, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
-    from server.customers.router import customer_resource
-
     return balancing.apply(WriteContext(session, actor), customer_resource, body)
 
 

@@ -7,17 +7,18 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
+from server.access.policy import WriteContext
+from server.access.visibility import sees_customer
 from server.api.pagination import decode_cursor, encode_cursor
-from server.api.resource import ResourceSpec, WriteContext
-from server.customers.repository import visible_customers
-from server.errors import AppError
+from server.api.resource import ResourceSpec
+from server.errors import AppError, InvalidInput
 from server.geo import point_out
-from server.models import Customer, Territory, Visit
-from server.territories.geojson import area_problem
+from server.models import Customer, Territory, TerritoryRep, Visit
+from server.territories.geojson import area_problem, normalised
 from shared.enums import Tier, VisitStatus
 from shared.value import visit_frequency_days
 
@@ -136,7 +137,7 @@ def unassigned_customers(session: Session, actor: Actor, limit: int, cursor: str
         Customer.deleted_at.is_(None),
         Customer.location.is_not(None),
         Customer.territory_id.is_(None),
-        visible_customers(actor),
+        sees_customer(actor),
     )
     if cursor:
         stmt = stmt.where(Customer.id > decode_cursor(cursor))
@@ -187,3 +188,41 @@ def coverage(session: Session, territory: Territory, start: datetime | None, end
         "visits_due": {t: due.get(t, 0) for t in tiers},
         "customers_visited": {t: done.get(t, 0) for t in tiers},
     }
+
+
+def geometry_value(ctx: WriteContext, values: dict[str, Any]) -> None:
+    """GeoJSON -> a normalised MultiPolygon, or 422 with the problem's code (SELF_INTERSECTION, ...)."""
+    area = values.get("geometry")
+    if area is None:
+        return
+    problem = area_problem(ctx.session, area)
+    if problem is not None:
+        raise InvalidInput(f"geometry: {problem.detail}", code=problem.code, extra={"field": "geometry"})
+    values["geometry"] = normalised(area)
+
+
+def set_reps(ctx: WriteContext, territory: Territory, relations: dict[str, Any]) -> None:
+    rep_ids = relations.get("rep_ids")
+    if rep_ids is None:
+        return
+    ctx.session.execute(
+        delete(TerritoryRep).where(TerritoryRep.org_id == territory.org_id, TerritoryRep.territory_id == territory.id)
+    )
+    ctx.session.add_all(
+        TerritoryRep(org_id=territory.org_id, territory_id=territory.id, user_id=rep_id) for rep_id in set(rep_ids)
+    )
+    # A change of assignment is a change of the territory (sync scopes follow it).
+    territory.row_version += 1
+
+
+def add_rep_ids(session: Session, territories: list[Territory], rows: list[dict[str, Any]]) -> None:
+    links = session.execute(
+        select(TerritoryRep.territory_id, TerritoryRep.user_id).where(
+            TerritoryRep.territory_id.in_([t.id for t in territories])
+        )
+    ).all()
+    by_territory: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for territory_id, user_id in links:
+        by_territory.setdefault(territory_id, []).append(user_id)
+    for territory, row in zip(territories, rows, strict=True):
+        row["rep_ids"] = sorted(by_territory.get(territory.id, []))

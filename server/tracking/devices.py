@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
-from server.api.resource import Policy, ResourceSpec, WriteContext
+from server.access.credentials import hash_password
+from server.access.policy import Policy, WriteContext
+from server.access.references import check_user_ref
+from server.access.visibility import sees_person
+from server.api.resource import ResourceSpec
 from server.api.schemas import StrictModel, TenantRead
-from server.auth.security import hash_password
-from server.customers.policy import check_user_ref
-from server.errors import Forbidden
 from server.models import Device
 
 Identifier = Field(pattern=r"^[A-Za-z0-9._:-]{3,100}$", description="What the phone or tracker app reports as its id")
@@ -43,18 +45,19 @@ class DeviceRead(TenantRead):
 
 class DevicePolicy(Policy[Device]):
     def visible(self, actor: Actor) -> ColumnElement[bool]:
-        if actor.is_admin:
-            return true()
-        return Device.user_id.in_(actor.team_ids) if actor.is_manager else Device.user_id == actor.user_id
+        return sees_person(actor, Device.user_id)
+
+    def refused_fields(self, ctx: WriteContext, obj: Device | None, values: Mapping[str, Any]) -> list[str]:
+        # Reps register their own devices only.
+        owner = values.get("user_id")
+        return ["user_id"] if ctx.actor.is_rep and owner not in (None, ctx.actor.user_id) else []
 
     def before_create(self, ctx: WriteContext, values: dict[str, Any]) -> None:
         owner = values.get("user_id")
-        if ctx.actor.is_rep and owner not in (None, ctx.actor.user_id):
-            raise Forbidden("Reps register their own devices", code="FIELD_NOT_ALLOWED", extra={"fields": ["user_id"]})
         if owner is None:
             values["user_id"] = ctx.actor.user_id
         elif not ctx.actor.is_rep:
-            check_user_ref(ctx, owner, "user_id")
+            check_user_ref(ctx.session, ctx.actor, owner, "user_id")
 
 
 def hash_device_token(ctx: WriteContext, values: dict[str, Any]) -> None:

@@ -19,17 +19,12 @@ import psycopg
 from starlette.concurrency import run_in_threadpool
 
 from server.access.actor import Actor
+from server.access.visibility import may_see_person
 from server.tracking.ingest import LIVE_CHANNEL
 from server.tracking.privacy import SharingWindow
 
 HEARTBEAT_SECONDS = 15.0
 WINDOW_TTL_SECONDS = 60.0
-
-
-def _may_see(actor: Actor, user_id: uuid.UUID) -> bool:
-    if actor.is_admin:
-        return True
-    return user_id in actor.team_ids if actor.is_manager else user_id == actor.user_id
 
 
 async def position_events(
@@ -48,7 +43,7 @@ async def position_events(
                 if update.get("org_id") != str(actor.org_id):
                     continue
                 user_id = uuid.UUID(update["user_id"])
-                if not _may_see(actor, user_id):
+                if not may_see_person(actor, user_id):
                     continue
                 if user_id != actor.user_id:
                     moment = datetime.fromisoformat(update["time"])

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Organization, User, Workday
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from shared.enums import WEEKDAYS
 
 
 @dataclass(frozen=True)

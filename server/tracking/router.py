@@ -1,4 +1,4 @@
-"""Tracking endpoints: devices, ingest (app and tracker apps), tracks and GPX, live, workdays, presence."""
+"""Tracking endpoints: devices, ingest (app and tracker apps), tracks and GPX, live, workdays."""
 
 import json
 import uuid
@@ -12,9 +12,8 @@ from pydantic import AwareDatetime
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from server.activities.router import visit_resource
+from server.access.credentials import verify_password
 from server.api.router_factory import PROBLEM_RESPONSES, crud_router
-from server.auth.security import verify_password
 from server.db import libpq_url
 from server.deps import CurrentActor, DbSession
 from server.errors import AppError, InvalidInput, Unauthorized
@@ -184,18 +183,6 @@ def workday_end(session: DbSession, actor: CurrentActor) -> dict[str, Any]:
         "started_at": day.started_at.isoformat(),
         "ended_at": day.ended_at.isoformat() if day.ended_at else None,
     }
-
-
-@router.get("/visits/{visit_id}/presence", summary="Was the rep there? Checked against the track")
-def visit_presence(
-    visit_id: uuid.UUID,
-    session: DbSession,
-    actor: CurrentActor,
-    radius_m: Annotated[float, Query(gt=0, le=5_000)] = 150.0,
-    minutes: Annotated[float, Query(gt=0, le=24 * 60)] = 5.0,
-) -> dict[str, Any]:
-    visit = visit_resource.get_visible(session, actor, visit_id)
-    return service.presence(session, actor, visit, radius_m=radius_m, minutes=minutes)
 
 
 devices_router = crud_router(device_resource, tag="devices")

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
+from server.access.visibility import sees_person
 from server.errors import InvalidInput, NotFound
 from server.geo import point_out
 from server.models import Customer, Device, LastPosition, Organization, Position, User, Visit, Workday
@@ -25,8 +26,7 @@ MAX_TRACK_SPAN = timedelta(days=7)
 def visible_user(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
     """The user whose positions the caller may ask for (404 for anyone else)."""
     stmt = select(User).where(User.org_id == actor.org_id, User.id == user_id, User.deleted_at.is_(None))
-    if not actor.is_admin:
-        stmt = stmt.where(User.id.in_(actor.team_ids) if actor.is_manager else User.id == actor.user_id)
+    stmt = stmt.where(sees_person(actor, User.id))
     user = session.scalar(stmt)
     if user is None:
         raise NotFound(f"user {user_id} not found")
@@ -129,11 +129,7 @@ def track(
 
 
 def last_positions(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    stmt = select(LastPosition).where(LastPosition.org_id == actor.org_id)
-    if not actor.is_admin:
-        stmt = stmt.where(
-            LastPosition.user_id.in_(actor.team_ids) if actor.is_manager else LastPosition.user_id == actor.user_id
-        )
+    stmt = select(LastPosition).where(LastPosition.org_id == actor.org_id, sees_person(actor, LastPosition.user_id))
     latest = list(session.scalars(stmt))
     others = [last for last in latest if last.user_id != actor.user_id]
     windows = {}

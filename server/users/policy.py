@@ -6,14 +6,16 @@ roles or reporting lines). A rep sees and edits only their own name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select
 
 from server.access.actor import Actor
-from server.api.resource import Policy, WriteContext
-from server.auth.security import hash_password
-from server.auth.service import revoke_all_sessions
+from server.access.credentials import hash_password, revoke_all_sessions
+from server.access.fields import fields_outside, reject_nulls
+from server.access.policy import Policy, WriteContext
+from server.access.visibility import sees_person
 from server.errors import Conflict, Forbidden, InvalidInput
 from server.models import User
 from shared.enums import Role
@@ -22,21 +24,9 @@ MANAGER_EDITABLE = {"email", "full_name", "password", "home_location", "working_
 SELF_EDITABLE = {"full_name"}
 
 
-def forbid_fields(fields: set[str], allowed: set[str], who: str) -> None:
-    refused = sorted(fields - allowed)
-    if refused:
-        raise Forbidden(
-            f"{who} may not change: {', '.join(refused)}",
-            code="FIELD_NOT_ALLOWED",
-            extra={"fields": refused},
-        )
-
-
 class UserPolicy(Policy[User]):
     def visible(self, actor: Actor) -> ColumnElement[bool]:
-        if actor.is_admin:
-            return true()
-        return User.id.in_(actor.team_ids)
+        return sees_person(actor, User.id)
 
     def _check_manager_ref(self, ctx: WriteContext, manager_id: Any) -> None:
         if manager_id is None:
@@ -51,6 +41,24 @@ class UserPolicy(Policy[User]):
                 extra={"field": "manager_id"},
             )
 
+    def refused_fields(self, ctx: WriteContext, obj: User | None, values: Mapping[str, Any]) -> list[str]:
+        actor = ctx.actor
+        if obj is None:
+            # Managers create reps for their own team only.
+            wrong_team = actor.is_manager and values.get("manager_id", actor.user_id) != actor.user_id
+            return ["manager_id"] if wrong_team else []
+        if actor.is_rep:
+            return fields_outside(values, SELF_EDITABLE)
+        if actor.is_manager:
+            is_self = obj.id == actor.user_id
+            return fields_outside(
+                values, (SELF_EDITABLE | {"home_location", "working_hours"}) if is_self else MANAGER_EDITABLE
+            )
+        if obj.id == actor.user_id:
+            # An admin cannot lock themselves out.
+            return sorted({"role", "active"} & set(values))
+        return []
+
     def before_create(self, ctx: WriteContext, values: dict[str, Any]) -> None:
         actor = ctx.actor
         if actor.is_rep:
@@ -58,30 +66,15 @@ class UserPolicy(Policy[User]):
         if actor.is_manager:
             if values["role"] is not Role.rep:
                 raise Forbidden("Managers may only create reps", code="ROLE_FORBIDDEN")
-            if values.get("manager_id", actor.user_id) != actor.user_id:
-                raise Forbidden("Managers create reps for their own team", code="FIELD_NOT_ALLOWED")
             values["manager_id"] = actor.user_id
         self._check_manager_ref(ctx, values.get("manager_id"))
         values["email"] = values["email"].strip().lower()
         values["password_hash"] = hash_password(values.pop("password"))
 
     def before_update(self, ctx: WriteContext, obj: User, changes: dict[str, Any]) -> None:
-        actor = ctx.actor
-        is_self = obj.id == actor.user_id
-        if actor.is_rep:
-            forbid_fields(set(changes), SELF_EDITABLE, "A rep")
-        elif actor.is_manager:
-            allowed = (SELF_EDITABLE | {"home_location", "working_hours"}) if is_self else MANAGER_EDITABLE
-            forbid_fields(set(changes), allowed, "A manager")
-        else:
-            if is_self and ({"role", "active"} & set(changes)):
-                raise Forbidden(
-                    "Admins cannot change their own role or deactivate themselves", code="FIELD_NOT_ALLOWED"
-                )
+        if ctx.actor.is_admin:
             self._check_manager_ref(ctx, changes.get("manager_id"))
-        for required in ("email", "password", "role", "active", "working_hours"):
-            if required in changes and changes[required] is None:
-                raise InvalidInput(f"{required} cannot be null", code="INVALID_INPUT", extra={"field": required})
+        reject_nulls(changes, {"email", "password", "role", "active", "working_hours"})
         if "email" in changes:
             changes["email"] = changes["email"].strip().lower()
         if "password" in changes:

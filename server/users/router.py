@@ -1,29 +1,16 @@
+"""Users over HTTP: the resource's CRUD endpoints and `/users/me`."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
 
-from server.api.resource import ResourceSpec
 from server.api.router_factory import crud_router
 from server.deps import CurrentActor, DbSession
-from server.models import User
 from server.unit_of_work import UnitOfWorkRoute
-from server.users.policy import UserPolicy
-from server.users.schemas import UserCreate, UserListQuery, UserRead, UserUpdate
-
-user_resource: ResourceSpec[User] = ResourceSpec(
-    model=User,
-    name="user",
-    path="/users",
-    read_schema=UserRead,
-    create_schema=UserCreate,
-    update_schema=UserUpdate,
-    policy=UserPolicy(),
-    list_query=UserListQuery,
-    equality_filters={"role": User.role, "manager_id": User.manager_id, "active": User.active},
-    point_fields=("home_location",),
-)
+from server.users.resources import user_resource
+from server.users.schemas import UserRead
 
 me_router = APIRouter(prefix="/users", tags=["users"], route_class=UnitOfWorkRoute)
 

@@ -21,8 +21,8 @@ import uvicorn
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
+from server.access.credentials import AccessClaims, create_access_token
 from server.app import create_app
-from server.auth.security import AccessClaims, create_access_token
 from server.config import Environment, Settings
 from tests.net import free_port
 from tests.server.world import WORLD, World, build_world

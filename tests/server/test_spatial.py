@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from server.auth.security import AccessClaims, create_access_token
+from server.access.credentials import AccessClaims, create_access_token
 from server.models import Customer, User
 from server.seed.demo import SeedOptions, seed_demo
 from shared.enums import Role

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from server.auth.security import hash_password
+from server.access.credentials import hash_password
 from server.models import Device, LastPosition, Position, User, Visit, Workday
 from server.tracking.retention import purge_positions
 from shared.geo import haversine_m

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from server.auth.security import hash_password
+from server.access.credentials import hash_password
 from server.models import (
     Contact,
     Customer,

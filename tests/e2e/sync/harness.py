@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from mobile.core.field_app import FieldApp
 from mobile.core.store import LocalStore
 from mobile.core.sync_client import SyncClient
-from server.auth.security import AccessClaims, create_access_token, hash_password
+from server.access.credentials import AccessClaims, create_access_token, hash_password
 from server.models import (
     Contact,
     Customer,

@@ -1,4 +1,7 @@
-"""Password hashing (argon2id), access tokens (JWT, HS256) and refresh tokens."""
+"""Credentials: password hashing (argon2id), access tokens (JWT, HS256), refresh
+tokens, and revoking them all at once. Login and rotation live in server/auth;
+these primitives are shared by every domain that stores a secret or ends a
+session (users, devices)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+from server.models import RefreshToken, User
 from shared.enums import Role
 
 _hasher = PasswordHasher()
@@ -80,3 +86,13 @@ def new_refresh_token() -> str:
 
 def refresh_token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def revoke_all_sessions(session: Session, user: User) -> None:
+    """Password change or deactivation: every refresh token and access token dies."""
+    user.auth_generation += 1
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
