@@ -16,17 +16,17 @@ from typing import Any
 
 import httpx
 
-from mobile.core.field_app import FieldApp
+from mobile.core.field_work import FieldWork
 from mobile.core.store import LocalStore
 from mobile.core.sync_client import SyncClient
 from shared.sync.protocol import Entity
 
 
-def _device(base: str, token: str, user: str, directory: str, name: str) -> tuple[LocalStore, SyncClient, FieldApp]:
+def _device(base: str, token: str, user: str, directory: str, name: str) -> tuple[LocalStore, SyncClient, FieldWork]:
     store = LocalStore(Path(directory) / f"{name}.sqlite")
     client = SyncClient(store, base, page_limit=500)
     client.use_tokens(token, user_id=user)
-    return store, client, FieldApp(store, client.next_hlc)
+    return store, client, FieldWork(store, client.next_hlc)
 
 
 def _peak_rss_mb() -> float:

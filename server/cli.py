@@ -204,7 +204,7 @@ def import_customers_command(
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows anyway")] = False,
 ) -> None:
     """Import customers from a CSV export (Salesforce, HubSpot or plain headers)."""
-    from server.customers.importer import ImportFailed, import_customers
+    from server.customers.importer import CustomerImportFailed, import_customers
     from server.db import transaction
     from server.errors import AppError
 
@@ -217,7 +217,7 @@ def import_customers_command(
                 report = import_customers(
                     session, org, file, skip_bad_rows=skip_bad_rows, progress=lambda n: progress.advance(bar, n)
                 )
-    except ImportFailed as exc:
+    except CustomerImportFailed as exc:
         _print_row_errors(exc.report.errors)
         raise _fail(exc.detail) from exc
     except AppError as exc:
@@ -299,7 +299,7 @@ def tiers_recompute(
 
         typer.echo(f"job {asyncio.run(queue())} queued")
         return
-    from server.customers.value import recompute_tiers
+    from server.customers.tiers import recompute_tiers
     from server.db import transaction
 
     with transaction(_session_factory()) as session:

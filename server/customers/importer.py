@@ -185,7 +185,7 @@ class ImportReport:
     unmapped_columns: list[str] = field(default_factory=list)
 
 
-class ImportFailed(AppError):
+class CustomerImportFailed(AppError):
     status, code, title = 422, "IMPORT_HAS_BAD_ROWS", "Import rejected"
 
     def __init__(self, report: ImportReport) -> None:
@@ -368,7 +368,7 @@ def import_customers(
             except _RowInvalid as exc:
                 report.errors.append(RowError(line, str(exc)))
     if report.errors and not skip_bad_rows:
-        raise ImportFailed(report)
+        raise CustomerImportFailed(report)
     report.skipped = len(report.errors)
     _write(session, org_id, [values for _, values in good], report)
     return report

@@ -36,7 +36,7 @@ def _worker_sessions() -> sessionmaker[Session]:
 @blueprint.task(name="recompute_tiers", queue="default", retry=3)
 def recompute_tiers_job(org_id: str) -> dict[str, Any]:
     """Re-rank an organisation's customers A/B/C from the last 12 months of orders."""
-    from server.customers.value import recompute_tiers
+    from server.customers.tiers import recompute_tiers
 
     with transaction(_worker_sessions()) as session:
         return recompute_tiers(session, uuid.UUID(org_id))

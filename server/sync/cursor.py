@@ -21,12 +21,12 @@ class InvalidCursor(AppError):
 
 
 @dataclass(frozen=True)
-class Position:
+class LogPosition:
     xid: int
     pos: int
 
 
-START = Position(0, 0)
+START = LogPosition(0, 0)
 
 
 def _b64(data: bytes) -> str:
@@ -41,12 +41,12 @@ def _mac(secret: str, scope: str, body: bytes) -> bytes:
     return hmac.new(secret.encode(), scope.encode() + b"\0" + body, hashlib.sha256).digest()[:16]
 
 
-def encode_cursor(secret: str, scope: str, position: Position) -> str:
+def encode_sync_cursor(secret: str, scope: str, position: LogPosition) -> str:
     body = json.dumps([position.xid, position.pos], separators=(",", ":")).encode()
     return f"{_b64(body)}.{_b64(_mac(secret, scope, body))}"
 
 
-def decode_cursor(secret: str, scope: str, cursor: str | None) -> Position:
+def decode_sync_cursor(secret: str, scope: str, cursor: str | None) -> LogPosition:
     if not cursor:
         return START
     try:
@@ -55,6 +55,6 @@ def decode_cursor(secret: str, scope: str, cursor: str | None) -> Position:
         if not hmac.compare_digest(_unb64(mac_text), _mac(secret, scope, body)):
             raise ValueError("signature")
         xid, pos = json.loads(body)
-        return Position(int(xid), int(pos))
+        return LogPosition(int(xid), int(pos))
     except (ValueError, TypeError) as exc:
         raise InvalidCursor("The cursor is not one this server gave for this scope") from exc

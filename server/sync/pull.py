@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from server.access.actor import Actor
 from server.api.resource import ResourceSpec
 from server.models import SyncClient
-from server.sync.cursor import Position, decode_cursor, encode_cursor
+from server.sync.cursor import LogPosition, decode_sync_cursor, encode_sync_cursor
 from server.sync.entities import SYNCED
 from server.sync.scopes import check_scope
 from shared.sync.hlc import hlc_pack
@@ -61,7 +61,7 @@ def _json_row(entity: Entity, spec: ResourceSpec[Any], session: Session, obj: An
 
 @dataclass
 class _Change:
-    position: Position
+    position: LogPosition
     entity: Entity
     entity_id: uuid.UUID
     kind: ChangeKind
@@ -92,14 +92,14 @@ def pull_page(
     client_id: uuid.UUID | None,
 ) -> PullPage:
     check_scope(session, actor, scope)
-    after = decode_cursor(secret, scope, cursor)
+    after = decode_sync_cursor(secret, scope, cursor)
     raw = session.execute(
         _CHANGES,
         {"org_id": actor.org_id, "scope": scope, "xid": str(after.xid), "pos": after.pos, "limit": limit + 1},
     ).all()
     has_more = len(raw) > limit
     changes = [
-        _Change(Position(r.xid, r.pos), Entity(r.entity), r.entity_id, ChangeKind(r.kind), r.row_version)
+        _Change(LogPosition(r.xid, r.pos), Entity(r.entity), r.entity_id, ChangeKind(r.kind), r.row_version)
         for r in raw[:limit]
     ]
     # The last change per entity decides what the client is told.
@@ -142,7 +142,7 @@ def pull_page(
     return PullPage(
         scope=scope,
         records=[record for _, record in records],
-        cursor=encode_cursor(secret, scope, position),
+        cursor=encode_sync_cursor(secret, scope, position),
         has_more=has_more,
         server_time_ms=now_ms,
         hlc=hlc_pack(now_ms),

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, select
 from server.access.actor import Actor
 from server.access.fields import reject_nulls
 from server.access.policy import Policy, WriteContext
-from server.access.visibility import sees_territory
+from server.access.visibility import sees_person, sees_territory
 from server.errors import Forbidden, InvalidInput
 from server.models import Territory, User
 from shared.enums import Role
@@ -36,10 +36,12 @@ class TerritoryPolicy(Policy[Territory]):
             )
         wanted = set(rep_ids)
         stmt = select(User.id).where(
-            User.org_id == ctx.actor.org_id, User.id.in_(wanted), User.deleted_at.is_(None), User.role == Role.rep
+            User.org_id == ctx.actor.org_id,
+            User.id.in_(wanted),
+            User.deleted_at.is_(None),
+            User.role == Role.rep,
+            sees_person(ctx.actor, User.id),
         )
-        if ctx.actor.is_manager:
-            stmt = stmt.where(User.id.in_(ctx.actor.team_ids))
         found = set(ctx.session.scalars(stmt))
         if found != wanted:
             raise InvalidInput(

@@ -59,7 +59,7 @@ _OVERLAPS = text(
 )
 
 
-class ImportFailed(AppError):
+class GeoJsonImportFailed(AppError):
     status, code, title = 422, "IMPORT_FAILED", "Import failed"
 
 
@@ -78,12 +78,12 @@ def overlaps(session: Session, org_id: uuid.UUID, ids: list[uuid.UUID]) -> list[
 def import_collection(ctx: WriteContext, spec: ResourceSpec[Territory], collection: Any) -> dict[str, Any]:
     """All features are checked first; one bad feature imports nothing."""
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
-        raise ImportFailed("Send a GeoJSON FeatureCollection", code="NOT_A_FEATURE_COLLECTION")
+        raise GeoJsonImportFailed("Send a GeoJSON FeatureCollection", code="NOT_A_FEATURE_COLLECTION")
     features = collection.get("features")
     if not isinstance(features, list) or not features:
-        raise ImportFailed("The FeatureCollection has no features", code="NO_FEATURES")
+        raise GeoJsonImportFailed("The FeatureCollection has no features", code="NO_FEATURES")
     if len(features) > MAX_IMPORT_FEATURES:
-        raise ImportFailed(f"At most {MAX_IMPORT_FEATURES} territories per import", code="TOO_MANY_FEATURES")
+        raise GeoJsonImportFailed(f"At most {MAX_IMPORT_FEATURES} territories per import", code="TOO_MANY_FEATURES")
     errors = []
     for index, feature in enumerate(features):
         properties = feature.get("properties") if isinstance(feature, dict) else None
@@ -97,7 +97,7 @@ def import_collection(ctx: WriteContext, spec: ResourceSpec[Territory], collecti
         if problem is not None:
             errors.append({"index": index, "code": problem.code, "detail": problem.detail})
     if errors:
-        raise ImportFailed(
+        raise GeoJsonImportFailed(
             f"{len(errors)} of {len(features)} features are not valid territories; nothing was imported",
             extra={"errors": errors},
         )

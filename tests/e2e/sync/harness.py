@@ -27,7 +27,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Engine, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from mobile.core.field_app import FieldApp
+from mobile.core.field_work import FieldWork
 from mobile.core.store import LocalStore
 from mobile.core.sync_client import SyncClient
 from server.access.credentials import AccessClaims, create_access_token, hash_password
@@ -295,7 +295,7 @@ class Device:
     user: uuid.UUID
     store: LocalStore
     client: SyncClient
-    app: FieldApp
+    app: FieldWork
     transport: FaultyTransport
     clock: ManualClock | Callable[[], int]
     versions: dict[tuple[Entity, str], int] = field(default_factory=dict)
@@ -341,7 +341,7 @@ def make_device(
         max_attempts=max_attempts,
     )
     client.use_tokens(token(org, user), user_id=str(user))
-    return Device(name, user, store, client, FieldApp(store, client.next_hlc), transport, wall)
+    return Device(name, user, store, client, FieldWork(store, client.next_hlc), transport, wall)
 
 
 def sync_until_quiet(devices: list[Device], *, rounds: int = 3, settle: float = 0.05) -> None:

@@ -8,26 +8,9 @@ import itertools
 import pytest
 from sqlalchemy import select, text
 
-from server.models import Customer, SyncChange, Territory
+from server.models import SyncChange, Territory
+from tests.server.territories.shapes import collection, feature, polygon, square, territory_of
 from tests.server.world import WORLD as W
-
-
-def square(lon: float, lat: float, size: float = 0.01, clockwise: bool = False) -> list[list[float]]:
-    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
-    return list(reversed(ring)) if clockwise else ring
-
-
-def feature(name: str, geometry: dict) -> dict:
-    return {"type": "Feature", "properties": {"name": name}, "geometry": geometry}
-
-
-def collection(*features: dict) -> dict:
-    return {"type": "FeatureCollection", "features": list(features)}
-
-
-def polygon(*rings: list[list[float]]) -> dict:
-    return {"type": "Polygon", "coordinates": list(rings)}
-
 
 VALID = {
     "simple": polygon(square(5.0, 45.0)),
@@ -119,12 +102,6 @@ def test_overlaps_are_reported_in_square_metres(client, as_user):
 # ---- assignment by containment ---------------------------------------------------------------
 
 
-def territory_of(db, customer) -> object:  # type: ignore[no-untyped-def]
-    return db.scalar(
-        select(Customer.territory_id).where(Customer.id == customer).execution_options(populate_existing=True)
-    )
-
-
 def test_reshaping_a_territory_moves_customers_and_logs_the_move(client, as_user, db):
     """c1 sits in t1; when t1 moves away, c1 has no territory (revoked from t1's scope) until it comes back."""
     assert territory_of(db, W.c1) == W.t1
@@ -153,50 +130,3 @@ def test_a_smaller_new_territory_takes_the_customers_it_covers(client, as_user, 
     assert str(territory_of(db, W.c1)) == created
     client.delete(f"/api/v1/territories/{created}", headers=as_user("admin_a"))
     assert territory_of(db, W.c1) == W.t1  # deleting it hands the customer back
-
-
-def test_coverage_counts_customers_and_visits(client, as_user, db):
-    db.execute(text("UPDATE customers SET tier = 'A', last_visit_at = NULL WHERE id = :c"), {"c": W.c1})
-    db.execute(
-        text("UPDATE visits SET status = 'completed', check_out_at = now() WHERE id = :v"),
-        {"v": W.child("visit", W.c1)},
-    )
-    body = client.get(f"/api/v1/territories/{W.t1}/coverage", headers=as_user("m1")).json()
-    assert body["customers"] == {"A": 1, "B": 0, "C": 0}
-    assert body["visits_due"]["A"] == 1
-    assert body["customers_visited"]["A"] == 1
-
-
-# ---- balancing -------------------------------------------------------------------------------
-
-
-def test_balance_proposal_then_apply(client, as_user, db):
-    """r1 gets six more customers on t1's eastern edge: the proposal moves some to r2 (t2, next door),
-    nothing changes until it is applied, and a stale proposal is refused."""
-    import uuid as uuid_module
-
-    for k in range(6):
-        db.add(
-            Customer(
-                id=uuid_module.uuid4(),
-                org_id=W.org_a,
-                name=f"Edge {k}",
-                territory_id=W.t1,
-                location=f"SRID=4326;POINT({4.8095} {45.751 + 0.001 * k})",
-            )
-        )
-    db.flush()
-    proposal = client.post("/api/v1/territories/balance", json={"time_limit_s": 5}, headers=as_user("m1")).json()
-    assert proposal["within_tolerance"], proposal
-    before = {r["rep_id"]: r for r in proposal["reps"]}
-    assert before[str(W.r1)]["customers_before"] == 7 and before[str(W.r2)]["customers_before"] == 1
-    assert proposal["moves"] and {m["to_territory_id"] for m in proposal["moves"]} == {str(W.t2)}
-    moved = [m["customer_id"] for m in proposal["moves"]]
-    assert all(territory_of(db, uuid_module.UUID(c)) == W.t1 for c in moved)  # a proposal changes nothing
-    body = {"moves": [{k: m[k] for k in ("customer_id", "to_territory_id", "row_version")} for m in proposal["moves"]]}
-    assert client.post("/api/v1/territories/balance/apply", json=body, headers=as_user("m1")).json() == {
-        "applied": len(moved)
-    }
-    assert all(territory_of(db, uuid_module.UUID(c)) == W.t2 for c in moved)
-    stale = client.post("/api/v1/territories/balance/apply", json=body, headers=as_user("m1"))
-    assert (stale.status_code, stale.json()["code"]) == (412, "ROW_VERSION_MISMATCH")

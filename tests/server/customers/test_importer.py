@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from server.customers.importer import ImportFailed, import_customers
+from server.customers.importer import CustomerImportFailed, import_customers
 from server.models import Customer
 from shared.enums import CustomerStatus
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"  # tests/server/data
 
 
 def org_customers(db, org_id):  # type: ignore[no-untyped-def]
@@ -79,7 +79,7 @@ def test_imported_customer_lands_in_the_territory_containing_it(db, world):
 
 def test_bad_rows_reject_the_whole_file_with_line_numbers(db, world):
     before = db.scalar(select(func.count()).select_from(Customer))
-    with pytest.raises(ImportFailed) as failure:
+    with pytest.raises(CustomerImportFailed) as failure:
         import_customers(db, world.org_a, DATA / "bad_rows.csv")
     errors = {e.line: e.reason for e in failure.value.report.errors}
     assert set(errors) == {3, 4, 5, 6, 7}

@@ -21,7 +21,7 @@ from shared.geo import haversine_m
 from shared.sync.merge import ADDRESS_FIELDS, REP_EDITABLE_FIELDS
 from shared.sync.protocol import Entity, MutationType
 
-__all__ = ["FieldApp", "NearbyCustomer", "new_id"]
+__all__ = ["FieldWork", "NearbyCustomer", "new_id"]
 
 _REVIEW_OUTCOMES = ("rejected", "quarantined", "applied_with_conflicts", "applied_partial", "applied_to_tombstone")
 
@@ -45,7 +45,13 @@ class NearbyCustomer:
     customer: dict[str, Any]
 
 
-class FieldApp:
+class FieldWork:
+    """The screens' API: what a rep reads and does in the field, on the local store only.
+
+    Not the Kivy `App` (that is `mobile/ui`): this class never imports kivy, so plain
+    pytest covers every screen action.
+    """
+
     def __init__(self, store: LocalStore, next_hlc: Callable[[], int]) -> None:
         self.store = store
         self.next_hlc = next_hlc

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select, text
 
 from server.customers.importer import import_customers
-from server.customers.value import recompute_tiers
+from server.customers.tiers import recompute_tiers
 from server.models import Customer, SyncChange, SyncRejection
 from server.sync.entities import SYNCED
 from shared.sync.protocol import Mutation, payload_hash
 from tests.server.world import WORLD as W
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"  # tests/server/data
 
 
 def changes_for(db, entity_id: uuid.UUID) -> list[tuple[str, str, str, int]]:
