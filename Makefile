@@ -15,7 +15,7 @@ PORT ?= 8000
 help:
 	@echo "make run     set up everything, seed a demo organisation, serve on http://$(HOST):$(PORT)"
 	@echo "make test    set up everything, run the whole test suite"
-	@echo "make lint    ruff"
+	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   benchmarks (see docs/benchmarks.md)"
 
 system:
@@ -43,8 +43,11 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Style, formatting and types (configured in pyproject.toml); CI runs it before the tests.
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python -m bench.api_load

@@ -95,8 +95,8 @@ def prepare_database(customers: int, reps: int, rebuild: bool) -> str:
 
     with Session(engine) as session, session.begin():
         seed_demo(session, SeedOptions(reps=reps, customers=customers, seed=1, slug=SLUG), progress)
-    with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+    with engine.connect() as vacuum_conn:
+        vacuum_conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
     engine.dispose()
     print(f"\nseeded {customers} customers, {reps} reps in {time.perf_counter() - started:.0f} s")
     return url
@@ -196,7 +196,7 @@ async def closed_loop(
     )
 
 
-async def run_scenarios(address: str, reps: list[tuple[str, float, float]], concurrency: int, duration: float):  # type: ignore[no-untyped-def]
+async def run_scenarios(address: str, reps: list[tuple[str, float, float]], concurrency: int, duration: float):
     tokens: list[str] = []
     async with httpx.AsyncClient(base_url=address, timeout=30) as client:
         for email, _, _ in reps:

@@ -19,6 +19,7 @@ import argparse
 import json
 import random
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def day_problem(seed: int, reps: int, visits: int, windowed_share: float) -> Pro
     return Problem(rep_list, tuple(visit_list), travel, name=f"{reps}x{visits}")
 
 
-def bench_day25(threads: int) -> dict[str, object]:
+def bench_day25(threads: int) -> Mapping[str, object]:
     """One rep, 25 stops: the 1 s answer against a 30 s reference, over 5 instances."""
     rows = []
     for seed in range(5):
@@ -90,7 +91,7 @@ def bench_day25(threads: int) -> dict[str, object]:
     }
 
 
-def bench_day300(threads: int) -> dict[str, object]:
+def bench_day300(threads: int) -> Mapping[str, object]:
     problem = day_problem(7, 20, 300, 0.4)
     began = time.perf_counter()
     result = solve(problem, time_limit=9.0, threads=threads)
@@ -106,7 +107,7 @@ def bench_day300(threads: int) -> dict[str, object]:
     return out
 
 
-def bench_week1500(threads: int) -> dict[str, object]:
+def bench_week1500(threads: int) -> Mapping[str, object]:
     rng = random.Random(11)
     homes = city_points(rng, 20)
     points = city_points(rng, 1500)

@@ -11,6 +11,7 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -222,7 +223,7 @@ def scenario_many_clients(
     return result
 
 
-SCENARIOS = {
+SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
     "fresh_pull": scenario_fresh_pull,
     "week_offline": scenario_week_offline,
     "many_clients": scenario_many_clients,

@@ -177,7 +177,11 @@ def day_track(url: str, org: dict[str, Any]) -> None:
 
 def time_track(base: str, org: dict[str, Any], repeat: int = 100) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {org['tokens'][0]}"}
-    params = {"start": DAY.isoformat(), "end": (DAY + timedelta(days=1)).isoformat(), "tolerance_m": 10}
+    params: dict[str, str | int] = {
+        "start": DAY.isoformat(),
+        "end": (DAY + timedelta(days=1)).isoformat(),
+        "tolerance_m": 10,
+    }
     url = f"/api/v1/tracking/users/{org['users'][0]}/track"
     timings = []
     with httpx.Client(base_url=base, timeout=30) as http:

@@ -26,6 +26,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
@@ -464,7 +465,14 @@ def _descent_parameters(config: SearchConfig) -> pywrapcp.RoutingSearchParameter
     return params
 
 
-def _routes(model: _Model, solution: pywrapcp.Assignment) -> list[list[int]]:
+class _HasRouting(Protocol):
+    """What reading routes needs of a model: the whole one or a focused one."""
+
+    routing: pywrapcp.RoutingModel
+    manager: pywrapcp.RoutingIndexManager
+
+
+def _routes(model: _HasRouting, solution: pywrapcp.Assignment) -> list[list[int]]:
     """Each vehicle's visit nodes in order."""
     routing, manager = model.routing, model.manager
     routes: list[list[int]] = []
@@ -478,7 +486,7 @@ def _routes(model: _Model, solution: pywrapcp.Assignment) -> list[list[int]]:
     return routes
 
 
-def _read_routes(model: _Model, routes: list[list[int]]) -> pywrapcp.Assignment | None:
+def _read_routes(model: _HasRouting, routes: list[list[int]]) -> pywrapcp.Assignment | None:
     """An assignment for these routes, or None when the model's constraints refuse them."""
     indices = [[model.manager.NodeToIndex(node) for node in route] for route in routes]
     return model.routing.ReadAssignmentFromRoutes(indices, True)

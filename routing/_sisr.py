@@ -359,10 +359,10 @@ def ruin(
     for node in (seed, *data.neighbours[seed]):
         if strings >= strings_wanted:
             break
-        vehicle = position.get(node)
-        if vehicle is None or (vehicle in touched and not routes_repeat):
+        holder = position.get(node)
+        if holder is None or (holder in touched and not routes_repeat):
             continue
-        route = ruined[vehicle]
+        route = ruined[holder]
         if node not in route:
             continue  # already removed with an earlier string
         # uniform() may return its upper end: cap at the route's length
@@ -383,7 +383,7 @@ def ruin(
         string = window[:keep_from] + window[keep_from + kept :]
         route[first : first + span] = window[keep_from : keep_from + kept]
         removed.extend(string)
-        touched.add(vehicle)
+        touched.add(holder)
         strings += 1
     return ruined, removed
 

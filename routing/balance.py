@@ -105,7 +105,7 @@ def balance(
     for customer in customers:
         options = []
         for rep in allowed[customer.id]:
-            var = model.NewBoolVar(f"x_{customer.id}_{rep.id}")
+            var = model.new_bool_var(f"x_{customer.id}_{rep.id}")
             x[(customer.id, rep.id)] = var
             options.append(var)
             load_terms[rep.id].append((round(workload(customer, rep) * 10), var))  # tenths of a minute
@@ -113,27 +113,27 @@ def balance(
             if rep.id != customer.current_rep:
                 move_terms.append(var)
             else:
-                model.AddHint(var, 1)
-        model.AddExactlyOne(options)
+                model.add_hint(var, 1)
+        model.add_exactly_one(options)
     loads = {}
     upper = sum(max(w for w, _ in terms) for terms in load_terms.values() if terms) + 1
     for rep in reps:
-        load = model.NewIntVar(0, max(upper * 10, 1), f"load_{rep.id}")
-        model.Add(load == sum(w * v for w, v in load_terms[rep.id]))
+        load = model.new_int_var(0, max(upper * 10, 1), f"load_{rep.id}")
+        model.add(load == sum(w * v for w, v in load_terms[rep.id]))
         loads[rep.id] = load
     total = sum(loads.values())
     count = len(reps)
     percent = round(tolerance * 100)
     deviation = []
     for rep in reps:
-        over = model.NewIntVar(0, 10**12, f"over_{rep.id}")
-        under = model.NewIntVar(0, 10**12, f"under_{rep.id}")
+        over = model.new_int_var(0, 10**12, f"over_{rep.id}")
+        under = model.new_int_var(0, 10**12, f"under_{rep.id}")
         # 100 * R * load within (100 +- tolerance%) * total, softly
-        model.Add(100 * count * loads[rep.id] <= (100 + percent) * total + over)
-        model.Add(100 * count * loads[rep.id] >= (100 - percent) * total - under)
+        model.add(100 * count * loads[rep.id] <= (100 + percent) * total + over)
+        model.add(100 * count * loads[rep.id] >= (100 - percent) * total - under)
         deviation += [over, under]
     move_weight = 50  # a move costs as much as 500 m of extra distance to an anchor
-    model.Minimize(10**6 * sum(deviation) + sum(w * v for w, v in compact_terms) + move_weight * sum(move_terms))
+    model.minimize(10**6 * sum(deviation) + sum(w * v for w, v in compact_terms) + move_weight * sum(move_terms))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = 2

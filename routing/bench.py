@@ -23,7 +23,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from routing._ortools import SearchConfig
 from routing.evaluate import RoutePlan, evaluate
@@ -128,9 +130,10 @@ def run_pyvrp(problem: Problem, time_limit: float) -> Row:
                 tw_late=round(rep.shift[1] * scale),
             )
         ],
-        distance_matrices=[np.array(_int_matrix(problem, depot_location, scale, round), dtype=np.int64)],
+        # pyvrp's stubs spell a matrix as ndarray[int, ...], which no numpy array is
+        distance_matrices=[np.array(_int_matrix(problem, depot_location, scale, round), dtype=np.int64)],  # type: ignore[list-item]
         # durations rounded up: a schedule PyVRP accepts stays feasible in exact arithmetic
-        duration_matrices=[np.array(_int_matrix(problem, depot_location, scale, math.ceil), dtype=np.int64)],
+        duration_matrices=[np.array(_int_matrix(problem, depot_location, scale, math.ceil), dtype=np.int64)],  # type: ignore[list-item]
     )
     began = time.perf_counter()
     result = pyvrp.solve(data, stop=MaxRuntime(time_limit), display=False)
@@ -241,12 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     for number, path in enumerate(paths, start=1):
         problem = read_solomon(path)
         runners: list[tuple[str, Callable[[], Row]]] = [
-            ("ortools", lambda p=problem: run_ortools(p, args.time_limit, args.threads, configs, args.seed))
+            ("ortools", partial(run_ortools, problem, args.time_limit, args.threads, configs, args.seed))
         ]
         if "pyvrp" in compare:
-            runners.append(("pyvrp", lambda p=problem: run_pyvrp(p, args.time_limit)))
+            runners.append(("pyvrp", partial(run_pyvrp, problem, args.time_limit)))
         if "vroom" in compare:
-            runners.append(("vroom", lambda p=problem: run_vroom(p, args.time_limit)))
+            runners.append(("vroom", partial(run_vroom, problem, args.time_limit)))
         for _, runner in runners:
             row = runner()
             reference = bks.get(path.stem.upper())
@@ -338,7 +341,8 @@ def _parse_config(text: str) -> SearchConfig:
         raise SystemExit(f"--config {text!r}: {usage}")
     ruin_recreate = parts[1] == "RUIN_AND_RECREATE"
     known = _RUIN_RECREATE_OPTIONS if ruin_recreate else {"lambda": "guided_lambda"}
-    options: dict[str, float | bool] = {}
+    # names checked against `known` above; values are floats, or a bool for descents
+    options: dict[str, Any] = {}
     for option in parts[2:]:
         name, _, value = option.partition("=")
         if name not in known:

@@ -67,15 +67,14 @@ def _known(obj: Mapping[str, Any], allowed: set[str], where: str) -> None:
 
 
 def _travel(data: Mapping[str, Any]) -> TravelMatrix:
-    locations = None
+    locations: list[tuple[float, float]] | None = None
     if "locations" in data:
-        locations = [
-            tuple(_number(c, f"locations[{i}][{k}]") for k, c in enumerate(_list(point, f"locations[{i}]")))
-            for i, point in enumerate(_list(data["locations"], "locations"))
-        ]
-        for i, point in enumerate(locations):
-            if len(point) != 2:
+        locations = []
+        for i, point in enumerate(_list(data["locations"], "locations")):
+            pair = [_number(c, f"locations[{i}][{k}]") for k, c in enumerate(_list(point, f"locations[{i}]"))]
+            if len(pair) != 2:
                 raise ProblemFileError(f"locations[{i}] must be [lon, lat]")
+            locations.append((pair[0], pair[1]))
     if "matrix" in data:
         matrix = _object(data["matrix"], "matrix")
         _known(matrix, {"durations", "distances"}, "matrix")
@@ -93,14 +92,14 @@ def _travel(data: Mapping[str, Any]) -> TravelMatrix:
         return OsrmTravel(
             str(osrm["url"]),
             locations,
-            profile=str(osrm.get("profile", "driving")),  # type: ignore[arg-type]
+            profile=str(osrm.get("profile", "driving")),
             max_table_size=int(osrm.get("max_table_size", 100)),
         )
     speed = _object(data.get("travel", {}), "travel")
     _known(speed, {"speed_kmh", "circuity"}, "travel")
     return HaversineTravel(
         locations,
-        speed_kmh=_number(speed.get("speed_kmh", 35.0), "travel.speed_kmh"),  # type: ignore[arg-type]
+        speed_kmh=_number(speed.get("speed_kmh", 35.0), "travel.speed_kmh"),
         circuity=_number(speed.get("circuity", 1.3), "travel.circuity"),
     )
 

@@ -190,8 +190,10 @@ def _exchange_for(
 
 
 def _better(candidate: Result, incumbent: Result) -> bool:
-    key = lambda r: (not r.is_feasible(), len(r.required_missing), r.cost())  # noqa: E731
-    return key(candidate) < key(incumbent)
+    def rank(result: Result) -> tuple[bool, int, float]:
+        return (not result.is_feasible(), len(result.required_missing), result.cost())
+
+    return rank(candidate) < rank(incumbent)
 
 
 def evaluate_plans(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +32,11 @@ from server.users.router import router as users_router
 from server.visits.router import router as visits_router
 
 API_PREFIX = "/api/v1"
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
 
 
 def create_app(
@@ -84,7 +90,13 @@ def create_app(
     api.include_router(tracking_router)  # tracker apps post forms: content types checked per endpoint
     app.include_router(api)
 
-    @app.get("/health", tags=["ops"], summary="Liveness and database reachability")
+    @app.get(
+        "/health",
+        tags=["ops"],
+        response_model=Health,
+        responses={503: {"description": "The database is unreachable", "content": {"application/problem+json": {}}}},
+        summary="Liveness and database reachability",
+    )
     async def health(request: Request) -> Any:
         def ping() -> None:
             with request.app.state.engine.connect() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -11,7 +12,7 @@ import sys
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +21,11 @@ from rich.table import Table
 
 from server import localdb
 from server.config import get_settings
+
+if TYPE_CHECKING:  # the commands import the server lazily, so `fieldforce --help` starts fast
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from server.customers.importer import RowError
 
 app = typer.Typer(help="FieldForce: field force automation server.", no_args_is_help=True)
 db_app = typer.Typer(help="The project-local PostgreSQL + PostGIS cluster (used when DATABASE_URL is unset).")
@@ -52,7 +58,7 @@ def database_url() -> str:
         raise _fail(str(exc)) from exc
 
 
-def _session_factory():  # type: ignore[no-untyped-def]
+def _session_factory() -> sessionmaker[Session]:
     from server.db import make_engine, make_session_factory
 
     return make_session_factory(make_engine(url=database_url()))
@@ -183,7 +189,9 @@ def seed(
             console.print("the database already has organisations; not seeding")
             return
     anchor = date.fromisoformat(today) if today else None
-    options = SeedOptions(reps=reps, customers=customers, seed=seed, slug=slug, **({"today": anchor} if anchor else {}))
+    options = SeedOptions(reps=reps, customers=customers, seed=seed, slug=slug)
+    if anchor is not None:
+        options = dataclasses.replace(options, today=anchor)
     with _progress() as progress:
         bar = progress.add_task("seeding", total=seed_size(options))
         with transaction(factory) as session:
@@ -229,7 +237,7 @@ def import_customers_command(
     typer.echo(f"{report.rows} rows: {report.created} created, {report.updated} updated, {report.skipped} skipped")
 
 
-def _print_row_errors(errors: list) -> None:  # type: ignore[type-arg]
+def _print_row_errors(errors: list[RowError]) -> None:
     table = Table(title=f"{len(errors)} bad rows")
     table.add_column("line", justify="right")
     table.add_column("reason")
@@ -367,9 +375,14 @@ def worker(
 
     async def run() -> None:
         async with job_app.open_async():
-            await job_app.run_worker_async(
-                concurrency=concurrency, queues=queues, wait=not until_empty, install_signal_handlers=True
-            )
+            if queues:
+                await job_app.run_worker_async(
+                    concurrency=concurrency, queues=queues, wait=not until_empty, install_signal_handlers=True
+                )
+            else:  # every queue
+                await job_app.run_worker_async(
+                    concurrency=concurrency, wait=not until_empty, install_signal_handlers=True
+                )
 
     console.print("worker started" + ("; stops when the queue is empty" if until_empty else "; waiting for jobs"))
     asyncio.run(run())

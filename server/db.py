@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import CursorResult, Engine, Result, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.config import Settings, get_settings
@@ -64,3 +65,9 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE touched. `Session.execute` is typed as a
+    plain `Result`; for data-changing statements it is a `CursorResult`, which counts them."""
+    return (result.rowcount or 0) if isinstance(result, CursorResult) else 0

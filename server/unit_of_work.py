@@ -8,7 +8,8 @@ successful response and before it is sent; any exception rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -32,7 +33,7 @@ def request_session(request: Request) -> Iterator[Session]:
 
 
 class UnitOfWorkRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def commit_then_respond(request: Request) -> Response:

@@ -55,7 +55,7 @@ def sees_customer(actor: Actor) -> ColumnElement[bool]:
     return or_(Customer.territory_id.in_(actor.territory_ids), sees_person(actor, Customer.owner_id))
 
 
-def visible_customer_ids(actor: Actor) -> Select[tuple[uuid.UUID]]:
+def visible_customer_ids(actor: Actor) -> Select[uuid.UUID]:
     """For child tables: their rows are visible when their customer is."""
     return select(Customer.id).where(
         Customer.org_id == actor.org_id, Customer.deleted_at.is_(None), sees_customer(actor)

@@ -52,10 +52,11 @@ def json_response(
 def crud_router(spec: ResourceSpec[Any], *, tag: str) -> APIRouter:
     router = APIRouter(prefix=spec.path, tags=[tag], route_class=UnitOfWorkRoute, responses=PROBLEM_RESPONSES)
     read_schema = spec.read_schema
+    # The item type is only known at run time, so the page model is built, not declared.
     page_schema: type[BaseModel] = create_model(
         f"{read_schema.__name__}Page",
-        items=(list[read_schema], ...),
-        next_cursor=(str | None, None),  # type: ignore[valid-type]
+        items=(list[read_schema], ...),  # type: ignore[valid-type]
+        next_cursor=(str | None, None),
     )
     list_query = spec.list_query
     create_schema = spec.create_schema

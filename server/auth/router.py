@@ -28,15 +28,8 @@ def login(
     username: Annotated[str, Form(max_length=320, description="email, or org-slug/email")],
     password: Annotated[str, Form(max_length=256)],
 ) -> TokenResponse:
-    keys = service.throttle_keys(username, request.client.host if request.client else None)
-    service.check_throttle(session, settings, keys)
-    try:
-        user = service.authenticate(session, username, password)
-    except service.InvalidCredentials:
-        service.record_failure(session, keys)
-        raise
-    service.clear_account_failures(session, username)
-    return _pair(service.issue_tokens(session, settings, user))
+    client_address = request.client.host if request.client else None
+    return _pair(service.log_in(session, settings, username, password, client_address))
 
 
 @router.post(

@@ -114,6 +114,20 @@ def authenticate(session: Session, username: str, password: str) -> User:
     return matches[0]
 
 
+def log_in(session: Session, settings: Settings, username: str, password: str, client_address: str | None) -> TokenPair:
+    """The login sequence: refuse while throttled, check the password, count a failure
+    (kept even though the request fails) or clear the account's failures, issue tokens."""
+    keys = throttle_keys(username, client_address)
+    check_throttle(session, settings, keys)
+    try:
+        user = authenticate(session, username, password)
+    except InvalidCredentials:
+        record_failure(session, keys)
+        raise
+    clear_account_failures(session, username)
+    return issue_tokens(session, settings, user)
+
+
 def issue_tokens(session: Session, settings: Settings, user: User, family_id: uuid.UUID | None = None) -> TokenPair:
     access = create_access_token(
         AccessClaims(user.id, user.org_id, user.role, user.auth_generation),

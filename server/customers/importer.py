@@ -383,7 +383,7 @@ def _write(session: Session, org_id: uuid.UUID, rows: list[dict[str, Any]], repo
                 Customer.org_id == org_id, Customer.external_ref.in_(refs[start : start + 5000])
             )
         )
-        existing.update({ref: customer_id for ref, customer_id in found})
+        existing.update({ref: customer_id for ref, customer_id in found if ref is not None})
     for values in rows:
         lat, lon = values.pop("lat", None), values.pop("lon", None)
         if lat is not None and lon is not None:

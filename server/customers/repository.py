@@ -64,10 +64,10 @@ def nearest(session: Session, actor: Actor, lat: float, lon: float, limit: int) 
         candidates = (
             select(Customer.id, Customer.location).where(*conditions).cte("candidates").prefix_with("MATERIALIZED")
         )
-        distance = func.ST_Distance(candidates.c.location, here, False)
+        exact_distance = func.ST_Distance(candidates.c.location, here, False)
         closest = (
-            select(candidates.c.id, distance.label("distance_m"))
-            .order_by(distance, candidates.c.id)
+            select(candidates.c.id, exact_distance.label("distance_m"))
+            .order_by(exact_distance, candidates.c.id)
             .limit(limit)
             .subquery()
         )

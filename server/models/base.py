@@ -41,12 +41,9 @@ class Base(DeclarativeBase):
 
 
 def utcnow_column(*, onupdate: bool = False) -> Mapped[datetime]:
-    return mapped_column(
-        DateTime(timezone=True),
-        nullable=False,
-        server_default=func.now(),
-        **({"onupdate": func.now()} if onupdate else {}),
-    )
+    if onupdate:
+        return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now())
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class TenantMixin:

@@ -53,6 +53,7 @@ CITY_CENTRE = (45.7640, 4.8357)  # lat, lon: Lyon
 CITY_RADIUS_M = 9_000.0
 DEMO_PASSWORDS = {Role.admin: "demo-admin-pass", Role.manager: "demo-manager-pass", Role.rep: "demo-rep-pass"}
 REPS_PER_MANAGER = 8
+WORKWEEK = ("mon", "tue", "wed", "thu", "fri")
 BATCH = 5_000
 
 SURNAMES = [
@@ -292,25 +293,101 @@ def _insert(
         progress(model.__tablename__, len(chunk))
 
 
+@dataclass
+class _SeedRun:
+    """What every section of a seed shares. The sections draw from one random stream
+    in a fixed order, so the same seed and day give the same rows, ids included."""
+
+    session: Session
+    options: SeedOptions
+    rng: random.Random
+    org_id: uuid.UUID
+    progress: Callable[[str, int], None]
+
+    @property
+    def now(self) -> datetime:
+        return datetime.combine(self.options.today, time(18, 0), tzinfo=UTC)
+
+    @property
+    def number_width(self) -> int:
+        """Digits in rep and sector numbers (rep01 ... rep20)."""
+        return max(2, len(str(self.options.reps)))
+
+    def insert(self, model: type[Any], rows: list[dict[str, Any]]) -> None:
+        _insert(self.session, model, rows, self.progress)
+
+
+@dataclass
+class _Places:
+    positions: list[tuple[float, float]]  # (lat, lon) per customer
+    addresses: list[tuple[str, str]]  # (street, postal code) per customer
+    cells: list[_Cell]  # one territory rectangle per rep
+
+
+@dataclass
+class _Team:
+    users: list[dict[str, Any]]
+    rep_ids: list[uuid.UUID]
+    territory_ids: list[uuid.UUID]
+
+
+@dataclass
+class _History:
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    visits: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+
+
 def seed_demo(session: Session, options: SeedOptions, progress: Callable[[str, int], None] | None = None) -> SeedReport:
     """Insert the demo organisation. The caller commits."""
     if options.reps < 1 or options.customers < options.reps:
         raise ValueError("need at least one rep and at least as many customers as reps")
-    report_progress = progress or (lambda table, n: None)
     rng = random.Random(options.seed)
-    today = options.today
-    now = datetime.combine(today, time(18, 0), tzinfo=UTC)
-    org_id = _uuid(rng)
+    run = _SeedRun(session, options, rng, _uuid(rng), progress or (lambda table, n: None))
     session.execute(
         insert(Organization),
-        [{"id": org_id, "name": options.name, "slug": options.slug, "default_country": "FR"}],
+        [{"id": run.org_id, "name": options.name, "slug": options.slug, "default_country": "FR"}],
+    )
+    places = _place_customers(run)
+    team = _seed_team(run, places.cells)
+    customers, revenues, tiers = _customer_rows(run, places, team)
+    history = _history(run, customers, places.positions, revenues, tiers)
+    run.insert(Customer, customers)
+    run.insert(Contact, history.contacts)
+    run.insert(Order, history.orders)
+    run.insert(Visit, history.visits)
+    run.insert(Note, history.notes)
+    run.insert(Task, history.tasks)
+
+    users = team.users
+    logins = [("admin", users[0]["email"], DEMO_PASSWORDS[Role.admin])]
+    logins += [("manager", u["email"], DEMO_PASSWORDS[Role.manager]) for u in users if u["role"] is Role.manager][:2]
+    logins += [("rep", u["email"], DEMO_PASSWORDS[Role.rep]) for u in users if u["role"] is Role.rep][:2]
+    return SeedReport(
+        org_id=run.org_id,
+        logins=logins,
+        counts={
+            "users": len(users),
+            "territories": len(places.cells),
+            "customers": len(customers),
+            "contacts": len(history.contacts),
+            "orders": len(history.orders),
+            "visits": len(history.visits),
+            "notes": len(history.notes),
+            "tasks": len(history.tasks),
+        },
     )
 
-    # ---- customers' positions along streets, then territories around them ----
-    streets = _streets(rng, max(10, options.customers // 40))
+
+def _place_customers(run: _SeedRun) -> _Places:
+    """Customers' positions along streets, then one territory rectangle per rep around them."""
+    rng, count = run.rng, run.options.customers
+    streets = _streets(rng, max(10, count // 40))
     positions: list[tuple[float, float]] = []
     addresses: list[tuple[str, str]] = []
-    for _ in range(options.customers):
+    for _ in range(count):
         street = rng.choice(streets)
         segment = rng.randrange(len(street.points) - 1)
         t = rng.random()
@@ -323,10 +400,13 @@ def seed_demo(session: Session, options: SeedOptions, progress: Callable[[str, i
     lats = [p[0] for p in positions]
     lons = [p[1] for p in positions]
     pad = 0.002
-    area = _Cell(min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad, list(range(options.customers)))
-    cells = _split(area, options.reps, positions, vertical=True)
+    area = _Cell(min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad, list(range(count)))
+    return _Places(positions, addresses, _split(area, run.options.reps, positions, vertical=True))
 
-    # ---- people ----
+
+def _seed_team(run: _SeedRun, cells: list[_Cell]) -> _Team:
+    """The admin, the managers, one rep per cell (living in it), and the territories they work."""
+    rng, options, org_id = run.rng, run.options, run.org_id
     hashes = {role: hash_password(password) for role, password in DEMO_PASSWORDS.items()}
     admin_id = _uuid(rng)
     users: list[dict[str, Any]] = [
@@ -354,15 +434,15 @@ def seed_demo(session: Session, options: SeedOptions, progress: Callable[[str, i
                 "password_hash": hashes[Role.manager],
                 "role": Role.manager,
                 "manager_id": None,
-                "working_hours": {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+                "working_hours": {d: [["08:00", "17:00"]] for d in WORKWEEK},
                 "home_location": _wkt_point(*_offset(*CITY_CENTRE, rng.gauss(0, 2000), rng.gauss(0, 2000))),
             }
         )
     rep_ids = [_uuid(rng) for _ in range(options.reps)]
-    width = max(2, len(str(options.reps)))
+    width = run.number_width
     for index, (rep_id, cell) in enumerate(zip(rep_ids, cells, strict=True)):
-        start = "07:30" if rng.random() < 0.3 else "08:00"
-        end = "16:30" if start == "07:30" else "17:00"
+        day_start = "07:30" if rng.random() < 0.3 else "08:00"
+        day_end = "16:30" if day_start == "07:30" else "17:00"
         home_lat = rng.uniform(cell.min_lat, cell.max_lat)
         home_lon = rng.uniform(cell.min_lon, cell.max_lon)
         users.append(
@@ -374,18 +454,17 @@ def seed_demo(session: Session, options: SeedOptions, progress: Callable[[str, i
                 "password_hash": hashes[Role.rep],
                 "role": Role.rep,
                 "manager_id": manager_ids[index // REPS_PER_MANAGER],
-                "working_hours": {d: [[start, "12:00"], ["13:00", end]] for d in ("mon", "tue", "wed", "thu", "fri")},
+                "working_hours": {d: [[day_start, "12:00"], ["13:00", day_end]] for d in WORKWEEK},
                 "home_location": _wkt_point(home_lat, home_lon),
             }
         )
     # Managers first: reps reference them.
-    _insert(session, User, [u for u in users if u["role"] is not Role.rep], report_progress)
-    _insert(session, User, [u for u in users if u["role"] is Role.rep], report_progress)
+    run.insert(User, [u for u in users if u["role"] is not Role.rep])
+    run.insert(User, [u for u in users if u["role"] is Role.rep])
 
     territory_ids = [_uuid(rng) for _ in cells]
     palette = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#469990"]
-    _insert(
-        session,
+    run.insert(
         Territory,
         [
             {
@@ -397,26 +476,28 @@ def seed_demo(session: Session, options: SeedOptions, progress: Callable[[str, i
             }
             for i, (tid, cell) in enumerate(zip(territory_ids, cells, strict=True))
         ],
-        report_progress,
     )
-    _insert(
-        session,
+    run.insert(
         TerritoryRep,
         [
             {"org_id": org_id, "territory_id": tid, "user_id": rid}
             for tid, rid in zip(territory_ids, rep_ids, strict=True)
         ],
-        report_progress,
     )
+    return _Team(users, rep_ids, territory_ids)
 
-    # ---- customers ----
-    territory_of = [0] * options.customers
-    for cell_index, cell in enumerate(cells):
+
+def _customer_rows(run: _SeedRun, places: _Places, team: _Team) -> tuple[list[dict[str, Any]], list[float], list[Tier]]:
+    """The customers (not inserted yet: their last visit comes from the history), their
+    yearly revenue (Pareto, the 80/20 law) and the A/B/C tiers it gives."""
+    rng, count = run.rng, run.options.customers
+    territory_of = [0] * count
+    for cell_index, cell in enumerate(places.cells):
         for member in cell.members:
             territory_of[member] = cell_index
     statuses = [
         CustomerStatus.customer if r < 0.8 else CustomerStatus.prospect if r < 0.9 else CustomerStatus.lead
-        for r in (rng.random() for _ in range(options.customers))
+        for r in (rng.random() for _ in range(count))
     ]
     revenues = [
         # Pareto with alpha ~1.16 is the 80/20 law.
@@ -424,33 +505,32 @@ def seed_demo(session: Session, options: SeedOptions, progress: Callable[[str, i
         for s in statuses
     ]
     tiers = abc_tiers(revenues)
-    customer_ids = [_uuid(rng) for _ in range(options.customers)]
+    customer_ids = [_uuid(rng) for _ in range(count)]
     customers: list[dict[str, Any]] = []
-    for i in range(options.customers):
-        lat, lon = positions[i]
+    for i in range(count):
+        lat, lon = places.positions[i]
         surname = rng.choice(SURNAMES)
         name = f"{rng.choice(BUSINESSES)} {surname}"
         morning_only = rng.random() < 0.2
         windows = {
-            d: ([["09:00", "12:00"]] if morning_only else [["09:00", "12:00"], ["14:00", "18:00"]])
-            for d in ("mon", "tue", "wed", "thu", "fri")
+            d: ([["09:00", "12:00"]] if morning_only else [["09:00", "12:00"], ["14:00", "18:00"]]) for d in WORKWEEK
         }
         if rng.random() < 0.3:
             windows["sat"] = [["09:00", "12:00"]]
         customers.append(
             {
                 "id": customer_ids[i],
-                "org_id": org_id,
+                "org_id": run.org_id,
                 "name": name,
                 "status": statuses[i],
-                "street": addresses[i][0],
+                "street": places.addresses[i][0],
                 "city": "Lyon",
-                "postal_code": addresses[i][1],
+                "postal_code": places.addresses[i][1],
                 "country": "FR",
                 "location": _wkt_point(lat, lon),
                 "geocode_accuracy": GeocodeAccuracy.rooftop if rng.random() < 0.85 else GeocodeAccuracy.street,
-                "territory_id": territory_ids[territory_of[i]],
-                "owner_id": rep_ids[territory_of[i]],
+                "territory_id": team.territory_ids[territory_of[i]],
+                "owner_id": team.rep_ids[territory_of[i]],
                 "tier": tiers[i],
                 "annual_revenue": Decimal(f"{revenues[i]:.2f}") if revenues[i] else None,
                 "visit_frequency_days": 7 if rng.random() < 0.03 else None,
@@ -463,141 +543,147 @@ def seed_demo(session: Session, options: SeedOptions, progress: Callable[[str, i
                 "external_ref": f"DEMO-{i + 1:06d}",
             }
         )
+    return customers, revenues, tiers
 
-    # ---- history: orders, visits, notes; open tasks; contacts ----
-    orders: list[dict[str, Any]] = []
-    visits: list[dict[str, Any]] = []
-    notes: list[dict[str, Any]] = []
-    tasks: list[dict[str, Any]] = []
-    contacts: list[dict[str, Any]] = []
-    per_year = {Tier.A: 12, Tier.B: 6, Tier.C: 2}
-    visit_every = {Tier.A: 14, Tier.B: 28, Tier.C: 56}
-    history_days = 30 * options.history_months
+
+def _history(
+    run: _SeedRun,
+    customers: list[dict[str, Any]],
+    positions: list[tuple[float, float]],
+    revenues: list[float],
+    tiers: list[Tier],
+) -> _History:
+    """Per customer, in this order: contacts, orders, past visits (with notes), an open task."""
+    history = _History()
     for i, customer in enumerate(customers):
-        for _ in range(rng.randint(1, 2)):
-            contacts.append(
-                {
-                    "id": _uuid(rng),
-                    "org_id": org_id,
-                    "customer_id": customer["id"],
-                    "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
-                    "role": rng.choice(["Owner", "Manager", "Buyer", "Accountant"]),
-                    "phone": _phone(rng),
-                    "email": None,
-                }
-            )
+        history.contacts += _contacts(run, customer)
         if revenues[i] > 0:
-            count = max(1, per_year[tiers[i]] * options.history_months // 12)
-            for _ in range(count):
-                amount = revenues[i] * options.history_months / 12 / count * rng.uniform(0.7, 1.3)
-                orders.append(
-                    {
-                        "id": _uuid(rng),
-                        "org_id": org_id,
-                        "customer_id": customer["id"],
-                        "order_date": today - timedelta(days=rng.randrange(history_days)),
-                        "amount": Decimal(f"{amount:.2f}"),
-                        "margin": Decimal(f"{amount * rng.uniform(0.15, 0.4):.2f}"),
-                        "currency": "EUR",
-                    }
-                )
-        rep_id = customer["owner_id"]
-        lat, lon = positions[i]
+            history.orders += _orders(run, customer, revenues[i], tiers[i])
         if customer["status"] is not CustomerStatus.lead:
-            every = visit_every[tiers[i]]
-            day = rng.randrange(1, every + 1)
-            last_visit: datetime | None = None
-            while day <= 56:
-                start = datetime.combine(today - timedelta(days=day), time(9, 0), tzinfo=UTC) + timedelta(
-                    minutes=rng.randrange(0, 8 * 60, 15)
-                )
-                end = start + timedelta(minutes=rng.choice([20, 30, 45]))
-                in_lat, in_lon = _offset(lat, lon, rng.gauss(0, 20), rng.gauss(0, 20))
-                visit_id = _uuid(rng)
-                visits.append(
-                    {
-                        "id": visit_id,
-                        "org_id": org_id,
-                        "customer_id": customer["id"],
-                        "rep_id": rep_id,
-                        "planned_start": start,
-                        "planned_end": end,
-                        "status": VisitStatus.completed,
-                        "check_in_at": start,
-                        "check_in_location": _wkt_point(in_lat, in_lon),
-                        "check_out_at": end,
-                        "check_out_location": _wkt_point(in_lat, in_lon),
-                        "verification_status": VerificationStatus.verified,
-                        "verification_distance_m": round(haversine_m(lat, lon, in_lat, in_lon), 1),
-                        "outcome": rng.choice(OUTCOMES),
-                        "notes": None,
-                    }
-                )
-                if rng.random() < 0.3:
-                    notes.append(
-                        {
-                            "id": _uuid(rng),
-                            "org_id": org_id,
-                            "customer_id": customer["id"],
-                            "author_id": rep_id,
-                            "kind": NoteKind.visit,
-                            "body": f"Visit: {visits[-1]['outcome']}.",
-                            "occurred_at": end,
-                        }
-                    )
-                last_visit = end if last_visit is None or end > last_visit else last_visit
-                day += every + rng.randint(-2, 2)
-            customer["last_visit_at"] = last_visit
+            customer["last_visit_at"] = _past_visits(run, customer, positions[i], tiers[i], history)
         else:
             customer["last_visit_at"] = None
-        if rng.random() < 0.1:
-            tasks.append(
+        if run.rng.random() < 0.1:
+            history.tasks.append(_open_task(run, customer))
+    return history
+
+
+def _contacts(run: _SeedRun, customer: dict[str, Any]) -> list[dict[str, Any]]:
+    rng = run.rng
+    return [
+        {
+            "id": _uuid(rng),
+            "org_id": run.org_id,
+            "customer_id": customer["id"],
+            "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
+            "role": rng.choice(["Owner", "Manager", "Buyer", "Accountant"]),
+            "phone": _phone(rng),
+            "email": None,
+        }
+        for _ in range(rng.randint(1, 2))
+    ]
+
+
+ORDERS_PER_YEAR = {Tier.A: 12, Tier.B: 6, Tier.C: 2}
+VISIT_EVERY_DAYS = {Tier.A: 14, Tier.B: 28, Tier.C: 56}
+VISIT_HISTORY_DAYS = 56
+
+
+def _orders(run: _SeedRun, customer: dict[str, Any], revenue: float, tier: Tier) -> list[dict[str, Any]]:
+    """The purchase history that adds up (about) to the customer's revenue over the history."""
+    rng, months = run.rng, run.options.history_months
+    count = max(1, ORDERS_PER_YEAR[tier] * months // 12)
+    orders = []
+    for _ in range(count):
+        amount = revenue * months / 12 / count * rng.uniform(0.7, 1.3)
+        orders.append(
+            {
+                "id": _uuid(rng),
+                "org_id": run.org_id,
+                "customer_id": customer["id"],
+                "order_date": run.options.today - timedelta(days=rng.randrange(30 * months)),
+                "amount": Decimal(f"{amount:.2f}"),
+                "margin": Decimal(f"{amount * rng.uniform(0.15, 0.4):.2f}"),
+                "currency": "EUR",
+            }
+        )
+    return orders
+
+
+def _past_visits(
+    run: _SeedRun, customer: dict[str, Any], position: tuple[float, float], tier: Tier, history: _History
+) -> datetime | None:
+    """Completed, verified visits at the tier's rhythm over the last weeks; returns the latest end."""
+    rng, rep_id = run.rng, customer["owner_id"]
+    lat, lon = position
+    every = VISIT_EVERY_DAYS[tier]
+    day = rng.randrange(1, every + 1)
+    last_visit: datetime | None = None
+    while day <= VISIT_HISTORY_DAYS:
+        started = datetime.combine(run.options.today - timedelta(days=day), time(9, 0), tzinfo=UTC) + timedelta(
+            minutes=rng.randrange(0, 8 * 60, 15)
+        )
+        ended = started + timedelta(minutes=rng.choice([20, 30, 45]))
+        in_lat, in_lon = _offset(lat, lon, rng.gauss(0, 20), rng.gauss(0, 20))
+        visit = {
+            "id": _uuid(rng),
+            "org_id": run.org_id,
+            "customer_id": customer["id"],
+            "rep_id": rep_id,
+            "planned_start": started,
+            "planned_end": ended,
+            "status": VisitStatus.completed,
+            "check_in_at": started,
+            "check_in_location": _wkt_point(in_lat, in_lon),
+            "check_out_at": ended,
+            "check_out_location": _wkt_point(in_lat, in_lon),
+            "verification_status": VerificationStatus.verified,
+            "verification_distance_m": round(haversine_m(lat, lon, in_lat, in_lon), 1),
+            "outcome": rng.choice(OUTCOMES),
+            "notes": None,
+        }
+        history.visits.append(visit)
+        if rng.random() < 0.3:
+            history.notes.append(
                 {
                     "id": _uuid(rng),
-                    "org_id": org_id,
+                    "org_id": run.org_id,
                     "customer_id": customer["id"],
-                    "assignee_id": rep_id,
-                    "kind": rng.choice(list(TaskKind)),
-                    "title": rng.choice(
-                        [
-                            "Bring the new catalogue",
-                            "Check the display stand",
-                            "Collect unpaid invoice",
-                            "Follow up on quote",
-                            "Install replacement part",
-                            "Call about the promotion",
-                        ]
-                    ),
-                    "description": None,
-                    "due_at": now + timedelta(days=rng.randint(-3, 14)),
-                    "priority": rng.choice(list(TaskPriority)),
-                    "status": TaskStatus.open,
+                    "author_id": rep_id,
+                    "kind": NoteKind.visit,
+                    "body": f"Visit: {visit['outcome']}.",
+                    "occurred_at": ended,
                 }
             )
-    _insert(session, Customer, customers, report_progress)
-    _insert(session, Contact, contacts, report_progress)
-    _insert(session, Order, orders, report_progress)
-    _insert(session, Visit, visits, report_progress)
-    _insert(session, Note, notes, report_progress)
-    _insert(session, Task, tasks, report_progress)
+        last_visit = ended if last_visit is None or ended > last_visit else last_visit
+        day += every + rng.randint(-2, 2)
+    return last_visit
 
-    logins = [("admin", users[0]["email"], DEMO_PASSWORDS[Role.admin])]
-    logins += [("manager", u["email"], DEMO_PASSWORDS[Role.manager]) for u in users if u["role"] is Role.manager][:2]
-    logins += [("rep", u["email"], DEMO_PASSWORDS[Role.rep]) for u in users if u["role"] is Role.rep][:2]
-    return SeedReport(
-        org_id=org_id,
-        logins=logins,
-        counts={
-            "users": len(users),
-            "territories": len(cells),
-            "customers": len(customers),
-            "contacts": len(contacts),
-            "orders": len(orders),
-            "visits": len(visits),
-            "notes": len(notes),
-            "tasks": len(tasks),
-        },
-    )
+
+OPEN_TASK_TITLES = [
+    "Bring the new catalogue",
+    "Check the display stand",
+    "Collect unpaid invoice",
+    "Follow up on quote",
+    "Install replacement part",
+    "Call about the promotion",
+]
+
+
+def _open_task(run: _SeedRun, customer: dict[str, Any]) -> dict[str, Any]:
+    rng = run.rng
+    return {
+        "id": _uuid(rng),
+        "org_id": run.org_id,
+        "customer_id": customer["id"],
+        "assignee_id": customer["owner_id"],
+        "kind": rng.choice(list(TaskKind)),
+        "title": rng.choice(OPEN_TASK_TITLES),
+        "description": None,
+        "due_at": run.now + timedelta(days=rng.randint(-3, 14)),
+        "priority": rng.choice(list(TaskPriority)),
+        "status": TaskStatus.open,
+    }
 
 
 def seed_size(options: SeedOptions) -> int:

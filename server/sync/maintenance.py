@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.db import rows_affected
+
 # A change row may go when a newer row exists for the same (scope, entity, id):
 # a client behind it gets the newer row (the current state) instead. Delete
 # rows (tombstones) always stay, so a client that was offline for months still
@@ -28,9 +30,9 @@ _FORGET_RESULTS = text("DELETE FROM sync_mutation_results WHERE created_at < now
 
 def compact(session: Session, *, keep_results: timedelta = timedelta(days=90)) -> dict[str, int]:
     """Delete superseded change rows and old duplicate answers; returns the counts."""
-    changes = session.execute(_COMPACT).rowcount
-    results = session.execute(_FORGET_RESULTS, {"keep": keep_results}).rowcount
-    return {"changes_deleted": changes or 0, "results_deleted": results or 0}
+    changes = rows_affected(session.execute(_COMPACT))
+    results = rows_affected(session.execute(_FORGET_RESULTS, {"keep": keep_results}))
+    return {"changes_deleted": changes, "results_deleted": results}
 
 
 def horizon_status(session: Session) -> dict[str, Any]:

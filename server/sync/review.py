@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -15,16 +15,17 @@ from server.api.pagination import decode_cursor, encode_cursor
 from server.errors import Forbidden, NotFound
 from server.models import SyncConflict, SyncRejection
 
-ReviewModel = type[SyncConflict] | type[SyncRejection]
+# A value that lost a merge, or a mutation that was refused: reviewed the same way.
+ReviewRow = TypeVar("ReviewRow", SyncConflict, SyncRejection)
 
 
-def _visible(model: ReviewModel, actor: Actor) -> ColumnElement[bool]:
+def _visible(model: type[ReviewRow], actor: Actor) -> ColumnElement[bool]:
     # A manager reviews their team's pushes; a rep sees their own.
     return sees_person(actor, model.user_id)
 
 
 def list_review(
-    session: Session, actor: Actor, model: ReviewModel, *, resolved: bool | None, limit: int, cursor: str | None
+    session: Session, actor: Actor, model: type[ReviewRow], *, resolved: bool | None, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     stmt = select(model).where(model.org_id == actor.org_id, _visible(model, actor))
     if resolved is not None:
@@ -41,7 +42,7 @@ def list_review(
     }
 
 
-def resolve(session: Session, actor: Actor, model: ReviewModel, item_id: uuid.UUID, resolution: str) -> Any:
+def resolve(session: Session, actor: Actor, model: type[ReviewRow], item_id: uuid.UUID, resolution: str) -> ReviewRow:
     if not actor.manages_people:
         raise Forbidden("Only managers and admins resolve sync reviews", code="ROLE_FORBIDDEN")
     row = session.scalar(

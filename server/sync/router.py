@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import TypeAdapter
 
 from server.api.router_factory import PROBLEM_RESPONSES, json_response
 from server.deps import AppSettings, CurrentActor, DbSession, ManagerActor
@@ -15,6 +15,7 @@ from server.models import SyncConflict, SyncRejection
 from server.sync import files, maintenance, review
 from server.sync.pull import pull_page
 from server.sync.push import check_protocol, push
+from server.sync.schemas import ConflictPage, RejectionPage, Resolution, ReviewResolved, SyncStatus
 from server.sync.scopes import scopes_for
 from server.unit_of_work import UnitOfWorkRoute
 from shared.sync.hlc import wall_clock_ms
@@ -64,14 +65,10 @@ def list_scopes(session: DbSession, actor: CurrentActor) -> Response:
     return json_response(_scopes_adapter, ScopeList(scopes=scopes_for(session, actor), server_time_ms=wall_clock_ms()))
 
 
-class Resolution(BaseModel):
-    resolution: str = Field(min_length=1, max_length=2000)
-
-
 ReviewQuery = Annotated[bool | None, Query(description="true: resolved only; false: open only")]
 
 
-@router.get("/conflicts", summary="Values that lost a merge, edits after a delete")
+@router.get("/conflicts", response_model=ConflictPage, summary="Values that lost a merge, edits after a delete")
 def list_conflicts(
     session: DbSession,
     actor: CurrentActor,
@@ -82,7 +79,9 @@ def list_conflicts(
     return review.list_review(session, actor, SyncConflict, resolved=resolved, limit=limit, cursor=cursor)
 
 
-@router.get("/rejections", summary="Rejected and quarantined mutations, with their payloads")
+@router.get(
+    "/rejections", response_model=RejectionPage, summary="Rejected and quarantined mutations, with their payloads"
+)
 def list_rejections(
     session: DbSession,
     actor: CurrentActor,
@@ -93,19 +92,29 @@ def list_rejections(
     return review.list_review(session, actor, SyncRejection, resolved=resolved, limit=limit, cursor=cursor)
 
 
-@router.post("/conflicts/{item_id}/resolve", dependencies=[Depends(require_json_body)], summary="Mark reviewed")
+@router.post(
+    "/conflicts/{item_id}/resolve",
+    dependencies=[Depends(require_json_body)],
+    response_model=ReviewResolved,
+    summary="Mark reviewed",
+)
 def resolve_conflict(item_id: uuid.UUID, body: Resolution, session: DbSession, actor: ManagerActor) -> Any:
     row = review.resolve(session, actor, SyncConflict, item_id, body.resolution)
     return {"id": row.id, "resolved_at": row.resolved_at, "resolution": row.resolution}
 
 
-@router.post("/rejections/{item_id}/resolve", dependencies=[Depends(require_json_body)], summary="Mark reviewed")
+@router.post(
+    "/rejections/{item_id}/resolve",
+    dependencies=[Depends(require_json_body)],
+    response_model=ReviewResolved,
+    summary="Mark reviewed",
+)
 def resolve_rejection(item_id: uuid.UUID, body: Resolution, session: DbSession, actor: ManagerActor) -> Any:
     row = review.resolve(session, actor, SyncRejection, item_id, body.resolution)
     return {"id": row.id, "resolved_at": row.resolved_at, "resolution": row.resolution}
 
 
-@router.get("/status", summary="Horizon lag and change-log size (admins)")
+@router.get("/status", response_model=SyncStatus, summary="Horizon lag and change-log size (admins)")
 def sync_status(session: DbSession, actor: CurrentActor) -> Any:
     if not actor.is_admin:
         raise Forbidden("Only admins see the sync status", code="ROLE_FORBIDDEN")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
@@ -61,89 +62,34 @@ def _team_manager(session: Session, actor: Actor, requested: uuid.UUID | None) -
     return requested
 
 
+@dataclass(frozen=True)
+class _TeamMap:
+    """Who works which territory in the team, with each territory's centre."""
+
+    territories_of: dict[uuid.UUID, list[tuple[uuid.UUID, float, float]]]  # rep -> (territory, lat, lon)
+    rep_of_territory: dict[uuid.UUID, uuid.UUID]
+
+
 def propose(session: Session, actor: Actor, request: BalanceRequest) -> dict[str, Any]:
+    """A proposal that evens the team's monthly workloads; nothing is written."""
     manager = _team_manager(session, actor, request.manager_id)
-    reps = list(
-        session.execute(
-            select(User.id, User.home_location)
-            .where(
-                User.org_id == actor.org_id,
-                User.manager_id == manager,
-                User.role == Role.rep,
-                User.deleted_at.is_(None),
-            )
-            .order_by(User.id)
-        )
-    )
-    links = session.execute(
-        select(
-            TerritoryRep.user_id,
-            TerritoryRep.territory_id,
-            func.ST_Y(func.ST_Centroid(Territory.geometry)),
-            func.ST_X(func.ST_Centroid(Territory.geometry)),
-        )
-        .join(Territory, Territory.id == TerritoryRep.territory_id)
-        .where(
-            TerritoryRep.org_id == actor.org_id,
-            TerritoryRep.user_id.in_([r.id for r in reps]),
-            Territory.deleted_at.is_(None),
-        )
-        .order_by(TerritoryRep.user_id, TerritoryRep.territory_id)
-    ).all()
-    territories_of: dict[uuid.UUID, list[tuple[uuid.UUID, float, float]]] = {}
-    rep_of_territory: dict[uuid.UUID, uuid.UUID] = {}
-    for user_id, territory_id, lat, lon in links:
-        territories_of.setdefault(user_id, []).append((territory_id, lat, lon))
-        rep_of_territory.setdefault(territory_id, user_id)
-    model_reps = []
-    for rep_id, home in reps:
-        if rep_id not in territories_of:
-            continue  # a rep without a territory has nothing to balance
-        spot = point_out(home)
-        if spot is None:
-            owned = territories_of[rep_id]
-            spot = {"lat": sum(t[1] for t in owned) / len(owned), "lon": sum(t[2] for t in owned) / len(owned)}
-        model_reps.append(BalanceRep(str(rep_id), spot["lat"], spot["lon"]))
+    reps = _team_reps(session, actor, manager)
+    team = _team_map(session, actor, [rep_id for rep_id, _ in reps])
+    model_reps = _balance_reps(reps, team)
     if len(model_reps) < 2:
         raise InvalidInput("Balancing needs at least two reps with territories in the team", code="NOTHING_TO_BALANCE")
-    rows = session.scalars(
-        select(Customer).where(
-            Customer.org_id == actor.org_id,
-            Customer.deleted_at.is_(None),
-            Customer.location.is_not(None),
-            Customer.territory_id.in_(list(rep_of_territory)),
+    rows = _team_customers(session, actor, team)
+    customers = [
+        BalanceCustomer(
+            str(row.id),
+            lat,
+            lon,
+            DAYS_PER_MONTH / visit_frequency_days(row.tier, row.visit_frequency_days),
+            str(team.rep_of_territory[territory_id]),
         )
-    ).all()
-    customers, by_id = [], {}
-    for row in rows:
-        spot = point_out(row.location)
-        frequency = visit_frequency_days(row.tier, row.visit_frequency_days)
-        customers.append(
-            BalanceCustomer(
-                str(row.id),
-                spot["lat"],
-                spot["lon"],
-                DAYS_PER_MONTH / frequency,
-                str(rep_of_territory[row.territory_id]),
-            )
-        )
-        by_id[str(row.id)] = row
+        for row, territory_id, lat, lon in rows
+    ]
     result = balance(customers, model_reps, tolerance=request.tolerance, time_limit=request.time_limit_s)
-    moves = []
-    for customer_id in result.moved:
-        row, target = by_id[customer_id], uuid.UUID(result.assignment[customer_id])
-        spot = point_out(row.location)
-        territory = min(territories_of[target], key=lambda t: haversine_m(t[1], t[2], spot["lat"], spot["lon"]))[0]
-        moves.append(
-            {
-                "customer_id": customer_id,
-                "name": row.name,
-                "from_rep_id": str(rep_of_territory[row.territory_id]),
-                "to_rep_id": str(target),
-                "to_territory_id": str(territory),
-                "row_version": row.row_version,
-            }
-        )
     return {
         "manager_id": str(manager),
         "tolerance": request.tolerance,
@@ -159,9 +105,110 @@ def propose(session: Session, actor: Actor, request: BalanceRequest) -> dict[str
             }
             for rep in model_reps
         ],
-        "moves": moves,
+        "moves": _moves(rows, result.moved, result.assignment, team),
         "solver_status": result.status,
     }
+
+
+def _team_reps(session: Session, actor: Actor, manager: uuid.UUID) -> list[tuple[uuid.UUID, Any]]:
+    """The manager's live reps and their home locations, in id order."""
+    return [
+        (rep_id, home)
+        for rep_id, home in session.execute(
+            select(User.id, User.home_location)
+            .where(
+                User.org_id == actor.org_id,
+                User.manager_id == manager,
+                User.role == Role.rep,
+                User.deleted_at.is_(None),
+            )
+            .order_by(User.id)
+        )
+    ]
+
+
+def _team_map(session: Session, actor: Actor, rep_ids: list[uuid.UUID]) -> _TeamMap:
+    links = session.execute(
+        select(
+            TerritoryRep.user_id,
+            TerritoryRep.territory_id,
+            func.ST_Y(func.ST_Centroid(Territory.geometry)),
+            func.ST_X(func.ST_Centroid(Territory.geometry)),
+        )
+        .join(Territory, Territory.id == TerritoryRep.territory_id)
+        .where(
+            TerritoryRep.org_id == actor.org_id,
+            TerritoryRep.user_id.in_(rep_ids),
+            Territory.deleted_at.is_(None),
+        )
+        .order_by(TerritoryRep.user_id, TerritoryRep.territory_id)
+    ).all()
+    territories_of: dict[uuid.UUID, list[tuple[uuid.UUID, float, float]]] = {}
+    rep_of_territory: dict[uuid.UUID, uuid.UUID] = {}
+    for user_id, territory_id, lat, lon in links:
+        territories_of.setdefault(user_id, []).append((territory_id, lat, lon))
+        # A territory shared by two reps counts for the first: one owner per customer in the model.
+        rep_of_territory.setdefault(territory_id, user_id)
+    return _TeamMap(territories_of, rep_of_territory)
+
+
+def _balance_reps(reps: list[tuple[uuid.UUID, Any]], team: _TeamMap) -> list[BalanceRep]:
+    """Reps with at least one territory, placed at home (or at their territories' centre)."""
+    model_reps = []
+    for rep_id, home in reps:
+        owned = team.territories_of.get(rep_id)
+        if not owned:
+            continue  # a rep without a territory has nothing to balance
+        spot = point_out(home) or {
+            "lat": sum(t[1] for t in owned) / len(owned),
+            "lon": sum(t[2] for t in owned) / len(owned),
+        }
+        model_reps.append(BalanceRep(str(rep_id), spot["lat"], spot["lon"]))
+    return model_reps
+
+
+def _team_customers(session: Session, actor: Actor, team: _TeamMap) -> list[tuple[Customer, uuid.UUID, float, float]]:
+    """The located customers of the team's territories, with their territory and position."""
+    rows = session.scalars(
+        select(Customer).where(
+            Customer.org_id == actor.org_id,
+            Customer.deleted_at.is_(None),
+            Customer.location.is_not(None),
+            Customer.territory_id.in_(list(team.rep_of_territory)),
+        )
+    ).all()
+    located = []
+    for row in rows:
+        spot = point_out(row.location)
+        if spot is not None and row.territory_id is not None:
+            located.append((row, row.territory_id, spot["lat"], spot["lon"]))
+    return located
+
+
+def _moves(
+    rows: list[tuple[Customer, uuid.UUID, float, float]],
+    moved: list[str],
+    assignment: dict[str, str],
+    team: _TeamMap,
+) -> list[dict[str, Any]]:
+    """Each moved customer goes to the new rep's territory nearest to it."""
+    by_id = {str(row.id): (row, territory_id, lat, lon) for row, territory_id, lat, lon in rows}
+    moves = []
+    for customer_id in moved:
+        row, territory_id, lat, lon = by_id[customer_id]
+        target = uuid.UUID(assignment[customer_id])
+        nearest = min(team.territories_of[target], key=lambda t: haversine_m(t[1], t[2], lat, lon))[0]
+        moves.append(
+            {
+                "customer_id": customer_id,
+                "name": row.name,
+                "from_rep_id": str(team.rep_of_territory[territory_id]),
+                "to_rep_id": str(target),
+                "to_territory_id": str(nearest),
+                "row_version": row.row_version,
+            }
+        )
+    return moves
 
 
 def apply(ctx: WriteContext, customers: ResourceSpec[Customer], request: ApplyRequest) -> dict[str, Any]:

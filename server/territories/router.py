@@ -12,12 +12,25 @@ from server.customers.resources import customer_resource
 from server.deps import CurrentActor, DbSession
 from server.territories import balancing, service
 from server.territories.resources import territory_resource
+from server.territories.schemas import (
+    BalanceApplied,
+    BalanceProposal,
+    TerritoryCoverage,
+    TerritoryFeatureCollection,
+    TerritoryImportResult,
+    UnassignedCustomerPage,
+)
 from server.unit_of_work import UnitOfWorkRoute
 
 extra = APIRouter(prefix="/territories", tags=["territories"], route_class=UnitOfWorkRoute, responses=PROBLEM_RESPONSES)
 
 
-@extra.post("/import", status_code=status.HTTP_201_CREATED, summary="Import a GeoJSON FeatureCollection")
+@extra.post(
+    "/import",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TerritoryImportResult,
+    summary="Import a GeoJSON FeatureCollection",
+)
 def import_territories(
     collection: Annotated[dict[str, Any], Body(description="RFC 7946 FeatureCollection; properties.name required")],
     session: DbSession,
@@ -29,12 +42,20 @@ def import_territories(
     return service.import_collection(WriteContext(session, actor), territory_resource, collection)
 
 
-@extra.get("/export", summary="The territories the caller sees, as a GeoJSON FeatureCollection")
+@extra.get(
+    "/export",
+    response_model=TerritoryFeatureCollection,
+    summary="The territories the caller sees, as a GeoJSON FeatureCollection",
+)
 def export_territories(session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     return service.export_collection(session, territory_resource, actor)
 
 
-@extra.get("/unassigned-customers", summary="Customers with a location outside every territory")
+@extra.get(
+    "/unassigned-customers",
+    response_model=UnassignedCustomerPage,
+    summary="Customers with a location outside every territory",
+)
 def unassigned(
     session: DbSession,
     actor: CurrentActor,
@@ -44,7 +65,11 @@ def unassigned(
     return service.unassigned_customers(session, actor, limit, cursor)
 
 
-@extra.get("/{item_id}/coverage", summary="Customers by tier, visits due and done in a period")
+@extra.get(
+    "/{item_id}/coverage",
+    response_model=TerritoryCoverage,
+    summary="Customers by tier, visits due and done in a period",
+)
 def territory_coverage(
     item_id: uuid.UUID,
     session: DbSession,
@@ -56,14 +81,18 @@ def territory_coverage(
     return service.coverage(session, territory, start, end)
 
 
-@extra.post("/balance", summary="Propose moving customers so that reps' monthly workloads are even")
+@extra.post(
+    "/balance",
+    response_model=BalanceProposal,
+    summary="Propose moving customers so that reps' monthly workloads are even",
+)
 def propose_balance(body: balancing.BalanceRequest, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     """Nothing changes: the answer lists the moves and each rep's workload before and after.
     Apply it with POST /territories/balance/apply."""
     return balancing.propose(session, actor, body)
 
 
-@extra.post("/balance/apply", summary="Apply a balancing proposal")
+@extra.post("/balance/apply", response_model=BalanceApplied, summary="Apply a balancing proposal")
 def apply_balance(body: balancing.ApplyRequest, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     return balancing.apply(WriteContext(session, actor), customer_resource, body)
 

@@ -15,6 +15,7 @@ from server.access.policy import WriteContext
 from server.access.visibility import sees_customer
 from server.api.pagination import decode_cursor, encode_cursor
 from server.api.resource import ResourceSpec
+from server.db import rows_affected
 from server.errors import AppError, InvalidInput
 from server.geo import point_out
 from server.models import Customer, Territory, TerritoryRep, Visit
@@ -65,7 +66,7 @@ class GeoJsonImportFailed(AppError):
 
 def reassign_customers(session: Session, org_id: uuid.UUID, territory_id: uuid.UUID) -> int:
     session.flush()
-    return session.execute(_REASSIGN, {"org_id": org_id, "territory_id": territory_id}).rowcount or 0
+    return rows_affected(session.execute(_REASSIGN, {"org_id": org_id, "territory_id": territory_id}))
 
 
 def overlaps(session: Session, org_id: uuid.UUID, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
@@ -161,7 +162,7 @@ def coverage(session: Session, territory: Territory, start: datetime | None, end
         )
     ).all()
     by_tier = Counter(str(c.tier) for c in customers)
-    due = Counter()
+    due: Counter[str] = Counter()
     for c in customers:
         frequency = timedelta(days=visit_frequency_days(c.tier, c.visit_frequency_days))
         if c.last_visit_at is None or c.last_visit_at + frequency < end:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.db import rows_affected
 from server.models import Device
 
 MAX_BATCH = 1_000
@@ -172,7 +173,7 @@ def store_positions(session: Session, device: Device, points: list[PositionIn]) 
             "activities": [p.activity for p in rows],
         },
     )
-    stored = result.rowcount or 0
+    stored = rows_affected(result)
     newest = max(rows, key=lambda p: p.time)
     moved = session.execute(
         _LAST,

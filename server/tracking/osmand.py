@@ -99,10 +99,11 @@ def from_json(body: Any) -> TrackerReport:
         "heading": None if _negative(coords.get("heading")) else coords.get("heading"),
         "altitude": coords.get("altitude"),
     }
-    battery = location.get("battery") if isinstance(location.get("battery"), dict) else {}
+    raw_battery, raw_activity = location.get("battery"), location.get("activity")
+    battery: dict[str, Any] = raw_battery if isinstance(raw_battery, dict) else {}
     level = battery.get("level")
     values["batt"] = level * 100 if isinstance(level, int | float) and level >= 0 else None
-    activity = location.get("activity") if isinstance(location.get("activity"), dict) else {}
+    activity: dict[str, Any] = raw_activity if isinstance(raw_activity, dict) else {}
     lat = bounded_number(values, "lat", -90, 90, required=True)
     lon = bounded_number(values, "lon", -180, 180, required=True)
     assert lat is not None and lon is not None

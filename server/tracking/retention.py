@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from server.db import rows_affected
 
 # Small batches keep each transaction (and the sync horizon it holds) short.
 _PURGE = text(
@@ -17,14 +20,14 @@ _PURGE = text(
 )
 
 
-def purge_positions(session_factory, days: int, *, batch: int = 50_000) -> int:  # type: ignore[no-untyped-def]
+def purge_positions(session_factory: Callable[[], Session], days: int, *, batch: int = 50_000) -> int:
     """Delete positions older than `days` days, batch by batch; returns how many."""
     cutoff = datetime.now(UTC) - timedelta(days=days)
     total = 0
     while True:
         session: Session = session_factory()
         try:
-            deleted = session.execute(_PURGE, {"cutoff": cutoff, "batch": batch}).rowcount or 0
+            deleted = rows_affected(session.execute(_PURGE, {"cutoff": cutoff, "batch": batch}))
             session.commit()
         finally:
             session.close()

@@ -9,23 +9,21 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from server.access.credentials import verify_password
 from server.api.router_factory import PROBLEM_RESPONSES, crud_router
 from server.db import libpq_url
 from server.deps import CurrentActor, DbSession
-from server.errors import AppError, InvalidInput, Unauthorized
+from server.errors import AppError, InvalidInput
 from server.middleware import require_json_body
-from server.models import Device
 from server.tracking import service
 from server.tracking.devices import device_resource
 from server.tracking.geometry import gpx
-from server.tracking.ingest import MAX_BATCH, IngestReport, PointInvalid, point_from_app, store_positions
+from server.tracking.ingest import MAX_BATCH, PointInvalid
 from server.tracking.live import position_events
-from server.tracking.osmand import TrackerReport, from_json, from_parameters
+from server.tracking.osmand import from_json, from_parameters
 from server.tracking.privacy import sharing_window
+from server.tracking.schemas import LastPositions, PositionBatchReport, TrackSummary, WorkdayRead
 from server.unit_of_work import UnitOfWorkRoute
 
 TRACKER_MAX_BYTES = 64 * 1024
@@ -39,6 +37,7 @@ class TooManyPositions(AppError):
 
 @router.post(
     "/tracking/positions",
+    response_model=PositionBatchReport,
     summary="Report a batch of positions (up to 1,000)",
     dependencies=[Depends(require_json_body)],
 )
@@ -60,20 +59,7 @@ async def post_positions(request: Request, session: DbSession, actor: CurrentAct
     if len(raw_points) > MAX_BATCH:
         raise TooManyPositions(f"At most {MAX_BATCH} positions per batch, got {len(raw_points)}")
 
-    def ingest() -> IngestReport:
-        device = service.device_of(session, actor, body["device"])
-        report = IngestReport()
-        good = []
-        for index, raw in enumerate(raw_points):
-            try:
-                good.append(point_from_app(raw))
-            except PointInvalid as problem:
-                report.rejected.append({"index": index, "reason": str(problem)})
-        report.stored, report.duplicates = store_positions(session, device, good)
-        return report
-
-    report = await run_in_threadpool(ingest)
-    return {"stored": report.stored, "duplicates": report.duplicates, "rejected": report.rejected}
+    return await run_in_threadpool(service.ingest_app_batch, session, actor, body["device"], raw_points)
 
 
 @router.get("/tracking/osmand", summary="OsmAnd / Traccar Client report (query)", operation_id="tracker_report_get")
@@ -99,27 +85,16 @@ async def tracker_report(request: Request, session: DbSession) -> Response:
     except (PointInvalid, ValueError, UnicodeDecodeError) as problem:
         raise InvalidInput(f"Malformed report: {problem}", code="MALFORMED_REPORT", status=400) from None
 
-    def store() -> None:
-        device = _tracker_device(session, report, is_json)
-        store_positions(session, device, [report.point])
-
-    await run_in_threadpool(store)
+    await run_in_threadpool(service.store_tracker_report, session, report, is_json)
     return Response(status_code=200)
 
 
-def _tracker_device(session: DbSession, report: TrackerReport, is_json: bool) -> Device:
-    device = session.scalar(select(Device).where(Device.identifier == report.identifier, Device.deleted_at.is_(None)))
-    if device is None:
-        # The protocol's own answers: 400 to the query form, 404 to the JSON one.
-        raise InvalidInput(
-            f"Unknown device {report.identifier!r}", code="UNKNOWN_DEVICE", status=404 if is_json else 400
-        )
-    if device.token_hash is not None and not (report.token and verify_password(device.token_hash, report.token)):
-        raise Unauthorized("This device reports with a token", code="DEVICE_TOKEN_REQUIRED")
-    return device
-
-
-@router.get("/tracking/users/{user_id}/track", summary="A user's track: simplified, distance, stops; or GPX")
+@router.get(
+    "/tracking/users/{user_id}/track",
+    response_model=TrackSummary,
+    responses={200: {"content": {"application/gpx+xml": {}}, "description": "JSON, or GPX 1.1 with format=gpx"}},
+    summary="A user's track: simplified, distance, stops; or GPX",
+)
 def get_track(
     user_id: uuid.UUID,
     session: DbSession,
@@ -143,7 +118,9 @@ def get_track(
     return Response(json.dumps(summary), media_type="application/json")
 
 
-@router.get("/tracking/last", summary="Last known position of each rep the caller may see")
+@router.get(
+    "/tracking/last", response_model=LastPositions, summary="Last known position of each rep the caller may see"
+)
 def get_last(session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     return {"items": service.last_positions(session, actor)}
 
@@ -169,13 +146,15 @@ async def live(request: Request, actor: CurrentActor, session: DbSession) -> Str
     )
 
 
-@router.post("/tracking/workday/start", summary="Start today: managers may see positions from now")
+@router.post(
+    "/tracking/workday/start", response_model=WorkdayRead, summary="Start today: managers may see positions from now"
+)
 def workday_start(session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     day = service.start_workday(session, actor)
     return {"day": day.day.isoformat(), "started_at": day.started_at.isoformat(), "ended_at": None}
 
 
-@router.post("/tracking/workday/end", summary="End today: positions after now stay private")
+@router.post("/tracking/workday/end", response_model=WorkdayRead, summary="End today: positions after now stay private")
 def workday_end(session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     day = service.end_workday(session, actor)
     return {

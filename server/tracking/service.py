@@ -13,11 +13,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
+from server.access.credentials import verify_password
 from server.access.visibility import sees_person
-from server.errors import InvalidInput, NotFound
+from server.errors import InvalidInput, NotFound, Unauthorized
 from server.geo import point_out
 from server.models import Customer, Device, LastPosition, Organization, Position, User, Visit, Workday
 from server.tracking.geometry import Fix, distance_m, longest_dwell_minutes, simplify, stops
+from server.tracking.ingest import IngestReport, PointInvalid, point_from_app, store_positions
+from server.tracking.osmand import TrackerReport
 from server.tracking.privacy import sharing_window, sharing_windows
 
 MAX_TRACK_SPAN = timedelta(days=7)
@@ -208,3 +211,30 @@ def presence(session: Session, actor: Actor, visit: Visit, *, radius_m: float, m
         "radius_m": radius_m,
         "minutes": minutes,
     }
+
+
+def ingest_app_batch(session: Session, actor: Actor, device_key: str, raw_points: list[Any]) -> dict[str, Any]:
+    """A batch from the app: each bad point reported with its index and reason, the good ones stored once."""
+    device = device_of(session, actor, device_key)
+    report = IngestReport()
+    good = []
+    for index, raw in enumerate(raw_points):
+        try:
+            good.append(point_from_app(raw))
+        except PointInvalid as problem:
+            report.rejected.append({"index": index, "reason": str(problem)})
+    report.stored, report.duplicates = store_positions(session, device, good)
+    return {"stored": report.stored, "duplicates": report.duplicates, "rejected": report.rejected}
+
+
+def store_tracker_report(session: Session, report: TrackerReport, is_json: bool) -> None:
+    """A tracker app's report (OsmAnd/Traccar protocol): its device by identifier, its token checked."""
+    device = session.scalar(select(Device).where(Device.identifier == report.identifier, Device.deleted_at.is_(None)))
+    if device is None:
+        # The protocol's own answers: 400 to the query form, 404 to the JSON one.
+        raise InvalidInput(
+            f"Unknown device {report.identifier!r}", code="UNKNOWN_DEVICE", status=404 if is_json else 400
+        )
+    if device.token_hash is not None and not (report.token and verify_password(device.token_hash, report.token)):
+        raise Unauthorized("This device reports with a token", code="DEVICE_TOKEN_REQUIRED")
+    store_positions(session, device, [report.point])

@@ -39,7 +39,8 @@ def verify_visit(session: Session, visit: Visit) -> None:
     else:
         distance = haversine_m(spot["lat"], spot["lon"], here["lat"], here["lon"])
         org = session.get(Organization, visit.org_id)
-        radius = float((org.verification_radius_m if org else {}).get(str(customer.tier), DEFAULT_RADIUS_M))
+        tier = str(customer.tier) if customer else ""
+        radius = float((org.verification_radius_m if org else {}).get(tier, DEFAULT_RADIUS_M))
         allowance = min(accuracy or 0.0, MAX_ACCURACY_ALLOWANCE_M)
         status = VerificationStatus.verified if distance <= radius + allowance else VerificationStatus.out_of_range
     if (visit.verification_status, visit.verification_distance_m) != (status, distance):

@@ -13,11 +13,17 @@ from server.deps import CurrentActor, DbSession
 from server.tracking.service import presence
 from server.unit_of_work import UnitOfWorkRoute
 from server.visits.resources import visit_resource
+from server.visits.schemas import VisitPresence
 
 presence_router = APIRouter(tags=["visits"], route_class=UnitOfWorkRoute, responses=PROBLEM_RESPONSES)
 
 
-@presence_router.get("/visits/{visit_id}/presence", summary="Was the rep there? Checked against the track")
+@presence_router.get(
+    "/visits/{visit_id}/presence",
+    response_model=VisitPresence,
+    response_model_exclude_unset=True,  # the "cannot tell" answer has only visit_id, present and reason
+    summary="Was the rep there? Checked against the track",
+)
 def visit_presence(
     visit_id: uuid.UUID,
     session: DbSession,

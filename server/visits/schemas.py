@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from server.api.filters import ByCustomerQuery
 from server.api.schemas import StrictModel, TenantRead, Text
@@ -70,3 +70,15 @@ class VisitListQuery(ByCustomerQuery):
     status: VisitStatus | None = None
     planned_from: AwareDatetime | None = None
     planned_to: AwareDatetime | None = None
+
+
+class VisitPresence(BaseModel):
+    """Was the rep at the customer between check-in and check-out, by their GPS track?"""
+
+    visit_id: uuid.UUID
+    present: bool | None = Field(description="None when it cannot be told (see reason)")
+    reason: str | None = Field(default=None, description="Why it cannot be told")
+    longest_dwell_minutes: float | None = None
+    fixes: int | None = Field(default=None, description="Track points in the visit's time")
+    radius_m: float | None = None
+    minutes: float | None = None

@@ -104,8 +104,8 @@ def test_config_option_names_a_search_and_refuses_what_it_does_not_know():
 def test_seed_option_reaches_the_solver(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """`--seed` is handed to `solve`, so a rerun at another seed is a rerun of other searches."""
     import routing.bench as bench
+    from routing.solve import solve as real_solve
 
-    real_solve = bench.solve
     seeds: list[int] = []
 
     def recording_solve(problem: Problem, **options: Any) -> Result:

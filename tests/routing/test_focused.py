@@ -85,6 +85,7 @@ def test_folded_routes_are_accepted_exactly_when_the_whole_routes_are(lunch: boo
                 continue
             accepted += 1
             internal = sum(data.cost[a][b] for members in focused.members for a, b in itertools.pairwise(members))
+            assert whole is not None and sub is not None
             assert whole.ObjectiveValue() > 0
             assert sub.ObjectiveValue() + internal == whole.ObjectiveValue()
     # both outcomes were exercised
@@ -106,7 +107,7 @@ def test_the_search_puts_back_a_visit_its_starting_routes_leave_out() -> None:
     assert search.focused
     left_out = model.visit_nodes[0]  # visit v1, all its window copies
     nodes = [node for node in range(model.visit_count) if node not in left_out]
-    start = [[], []]
+    start: list[list[int]] = [[], []]
     for node in nodes:  # a feasible start: each visit where the whole model accepts it
         for vehicle in (0, 1):
             trial = [list(route) for route in start]

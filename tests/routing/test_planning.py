@@ -12,7 +12,7 @@ SHIFT = (8 * 3600.0, 17 * 3600.0)
 
 
 @pytest.fixture(autouse=True, params=["joint", "day-by-day"])
-def planning_mode(request, monkeypatch):  # type: ignore[no-untyped-def]
+def planning_mode(request, monkeypatch):
     """Every planning test runs both ways: the whole horizon as one problem
     (small plans) and days chosen first, then routed (large plans)."""
     import routing.planning
@@ -22,7 +22,7 @@ def planning_mode(request, monkeypatch):  # type: ignore[no-untyped-def]
     return request.param
 
 
-def week(days: int = 3, reps: tuple[str, ...] = ("alice",), **kwargs) -> dict[int, list[Rep]]:  # type: ignore[no-untyped-def]
+def week(days: int = 3, reps: tuple[str, ...] = ("alice",), **kwargs) -> dict[int, list[Rep]]:
     return {d: [Rep(r, 0, 0, SHIFT, **kwargs) for r in reps] for d in range(days)}
 
 

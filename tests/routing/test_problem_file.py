@@ -17,7 +17,7 @@ from routing.travel import HaversineTravel
 LYON = [[4.8357, 45.7640], [4.8320, 45.7627], [4.8420, 45.7480], [4.8500, 45.7700], [4.8200, 45.7550]]
 
 
-def sample() -> dict:  # type: ignore[type-arg]
+def sample() -> dict:
     return {
         "locations": LYON,
         "travel": {"speed_kmh": 30, "circuity": 1.4},

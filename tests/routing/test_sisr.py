@@ -39,7 +39,7 @@ def line_data(
         max_stops=[max_stops] * vehicles,
         copies=[[n] for n in range(count)],
         allowed=[frozenset((allowed or {}).get(n, range(vehicles))) for n in range(count)],
-        neighbours=[sorted((o for o in range(count) if o != n), key=lambda o, n=n: matrix[n][o]) for n in range(count)],
+        neighbours=[sorted((o for o in range(count) if o != n), key=matrix[n].__getitem__) for n in range(count)],
         pinned=pinned,
     )
 

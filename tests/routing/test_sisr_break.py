@@ -37,7 +37,7 @@ def break_day(
         max_stops=[1 << 40],
         copies=[[n] for n in range(count)],
         allowed=[frozenset({0})] * count,
-        neighbours=[sorted((o for o in range(count) if o != n), key=lambda o, n=n: cost[n][o]) for n in range(count)],
+        neighbours=[sorted((o for o in range(count) if o != n), key=cost[n].__getitem__) for n in range(count)],
         pinned=frozenset(),
         service=services,
         lone_break=[lone_break],

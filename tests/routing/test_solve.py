@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from routing import Break, ExplicitTravel, Problem, Rep, UnassignedReason, Visit, solve
@@ -13,12 +15,12 @@ def line(points: int, metres_apart: float = 1000.0, speed: float = 10.0) -> Expl
     return ExplicitTravel([[d / speed for d in row] for row in distances], distances)
 
 
-def rep(rep_id: str = "r1", **kwargs) -> Rep:  # type: ignore[no-untyped-def]
+def rep(rep_id: str = "r1", **kwargs) -> Rep:
     defaults = {"start": 0, "end": 0, "shift": (0.0, 36_000.0)}
     return Rep(id=rep_id, **{**defaults, **kwargs})
 
 
-def stop_ids(result, rep_id: str = "r1") -> list[str]:  # type: ignore[no-untyped-def]
+def stop_ids(result, rep_id: str = "r1") -> list[str]:
     route = next((r for r in result.routes if r.rep == rep_id), None)
     return [s.visit for s in route.stops] if route else []
 
@@ -257,7 +259,7 @@ def test_ruin_and_recreate_keeps_territories_windows_locks_and_optional_visits()
             kwargs["time_windows"] = ((9 * 3600.0, 10 * 3600.0), (14 * 3600.0, 15 * 3600.0))
         if i % 7 == 0:
             kwargs |= {"required": False, "penalty": 5_000.0}
-        visits.append(Visit(f"v{i}", i, **kwargs))  # type: ignore[arg-type]
+        visits.append(Visit(f"v{i}", i, **kwargs))
     visits[0] = Visit("v1", 1, service=600, demand=1, locked_rep="r1", locked_position=0)
     problem = Problem(reps, tuple(visits), travel)
     result = solve(problem, time_limit=2, configs=[RUIN_AND_RECREATE])
@@ -300,7 +302,7 @@ def test_small_problems_take_the_recreates_routes_where_it_checks_every_rule():
 
     from routing.solve import FOCUSED_CONFIGS, RECREATE_ONLY_UP_TO, SMALL_CONFIGS, default_configs
 
-    def without_duration_limit(problem: Problem, **changes: object) -> Problem:
+    def without_duration_limit(problem: Problem, **changes: Any) -> Problem:
         reps = tuple(replace(r, max_route_duration=None, **changes) for r in problem.reps)
         return Problem(reps, problem.visits, problem.travel)
 

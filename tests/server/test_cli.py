@@ -47,11 +47,11 @@ def demo(cli_env: dict[str, str]) -> dict[str, object]:
 
 
 def test_seed_prints_demo_logins_and_is_idempotent(cli_env, demo):
-    roles = [role for role, _, _ in demo["logins"]]  # type: ignore[union-attr]
+    roles = [role for role, _, _ in demo["logins"]]
     assert roles[0] == "admin" and "rep" in roles and "manager" in roles
     again = fieldforce(cli_env, "seed", "--slug", "cli-demo")
     assert "already exists" in again.stderr
-    assert demo["logins"][0][1] in again.stdout  # type: ignore[index]
+    assert demo["logins"][0][1] in again.stdout
 
 
 def test_serve_answers_health_and_the_printed_logins(cli_env, demo):
@@ -71,9 +71,9 @@ def test_serve_answers_health_and_the_printed_logins(cli_env, demo):
             except httpx.TransportError:
                 pass
             assert time.monotonic() < deadline, "server did not answer /health"
-            assert server.poll() is None, server.stdout.read().decode()  # type: ignore[union-attr]
+            assert server.poll() is None, server.stdout.read().decode()
             time.sleep(0.2)
-        for role, email, password in demo["logins"]:  # type: ignore[union-attr]
+        for role, email, password in demo["logins"]:
             response = httpx.post(
                 f"http://127.0.0.1:{port}/api/v1/auth/token", data={"username": email, "password": password}
             )
@@ -131,7 +131,7 @@ def test_org_create_then_import_customers(cli_env):
 
 def test_job_goes_through_the_queue_to_a_worker(cli_env, demo, engine):
     queued = fieldforce(cli_env, "tiers", "recompute", "--org", str(demo["org_id"]), "--defer")
-    job_id = int(re.search(r"job (\d+) queued", queued.stdout).group(1))  # type: ignore[union-attr]
+    job_id = int(re.search(r"job (\d+) queued", queued.stdout).group(1))
     fieldforce(cli_env, "worker", "--until-empty")
     with engine.connect() as conn:
         status = conn.execute(text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}).scalar()

@@ -8,11 +8,16 @@ Create Date: 2026-11-22 22:09:55.406800
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geography, Geometry
 from sqlalchemy.dialects import postgresql
+
+# geoalchemy2 registers its operations on alembic's `op` when it is imported; alembic's
+# type stubs cannot know them, so they are called through this untyped view of `op`.
+geo_op: Any = op
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
@@ -58,7 +63,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
         sa.UniqueConstraint("slug", name=op.f("uq_organizations_slug")),
     )
-    op.create_geospatial_table(
+    geo_op.create_geospatial_table(
         "territories",
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column(
@@ -95,7 +100,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_territories")),
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_territories_org_id_id")),
     )
-    op.create_geospatial_index(
+    geo_op.create_geospatial_index(
         "ix_territories_geometry",
         "territories",
         ["geometry"],
@@ -104,7 +109,7 @@ def upgrade() -> None:
         postgresql_ops={},
     )
     op.create_index(op.f("ix_territories_org_id"), "territories", ["org_id"], unique=False)
-    op.create_geospatial_table(
+    geo_op.create_geospatial_table(
         "users",
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("full_name", sa.String(length=200), server_default="", nullable=False),
@@ -171,7 +176,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_users_manager_id"), "users", ["manager_id"], unique=False)
     op.create_index(op.f("ix_users_org_id"), "users", ["org_id"], unique=False)
-    op.create_geospatial_table(
+    geo_op.create_geospatial_table(
         "customers",
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column(
@@ -284,7 +289,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_customers_org_id_id")),
     )
-    op.create_geospatial_index(
+    geo_op.create_geospatial_index(
         "ix_customers_location",
         "customers",
         ["location"],
@@ -626,7 +631,7 @@ def upgrade() -> None:
         ["org_id", "assignee_id", "status"],
         unique=False,
     )
-    op.create_geospatial_table(
+    geo_op.create_geospatial_table(
         "visits",
         sa.Column("customer_id", sa.Uuid(), nullable=False),
         sa.Column("rep_id", sa.Uuid(), nullable=False),
@@ -737,7 +742,7 @@ def downgrade() -> None:
     op.drop_index("ix_visits_org_id_rep_id_planned_start", table_name="visits")
     op.drop_index(op.f("ix_visits_org_id"), table_name="visits")
     op.drop_index(op.f("ix_visits_customer_id"), table_name="visits")
-    op.drop_geospatial_table("visits")
+    geo_op.drop_geospatial_table("visits")
     op.drop_index("ix_tasks_org_id_assignee_id_status", table_name="tasks")
     op.drop_index(op.f("ix_tasks_org_id"), table_name="tasks")
     op.drop_index(op.f("ix_tasks_customer_id"), table_name="tasks")
@@ -773,24 +778,24 @@ def downgrade() -> None:
         postgresql_using="gin",
         postgresql_ops={"name": "gin_trgm_ops"},
     )
-    op.drop_geospatial_index(
+    geo_op.drop_geospatial_index(
         "ix_customers_location",
         table_name="customers",
         postgresql_using="gist",
         column_name="location",
     )
-    op.drop_geospatial_table("customers")
+    geo_op.drop_geospatial_table("customers")
     op.drop_index(op.f("ix_users_org_id"), table_name="users")
     op.drop_index(op.f("ix_users_manager_id"), table_name="users")
-    op.drop_geospatial_table("users")
+    geo_op.drop_geospatial_table("users")
     op.drop_index(op.f("ix_territories_org_id"), table_name="territories")
-    op.drop_geospatial_index(
+    geo_op.drop_geospatial_index(
         "ix_territories_geometry",
         table_name="territories",
         postgresql_using="gist",
         column_name="geometry",
     )
-    op.drop_geospatial_table("territories")
+    geo_op.drop_geospatial_table("territories")
     op.drop_table("organizations")
     op.drop_index("ix_login_failures_key_failed_at", table_name="login_failures")
     op.drop_table("login_failures")

@@ -423,10 +423,12 @@ def assert_every_write_accounted(engine: Engine, devices: list[Device]) -> None:
                     )
                     assert kept is not None and kept.mutation["mid"] == key[1], f"{device.name}: lost rejection {key}"
                 if result["outcome"] in ("applied_with_conflicts", "applied_to_tombstone"):
-                    kept = session.scalar(
+                    logged = session.scalar(
                         select(SyncConflict).where(SyncConflict.client_id == key[0], SyncConflict.mid == key[1])
                     )
-                    assert kept is not None and kept.mutation["mid"] == key[1], f"{device.name}: lost conflict {key}"
+                    assert logged is not None and logged.mutation["mid"] == key[1], (
+                        f"{device.name}: lost conflict {key}"
+                    )
 
 
 def measure_peak_memory(action: Callable[[], Any]) -> tuple[Any, int]:

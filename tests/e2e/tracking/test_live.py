@@ -48,7 +48,7 @@ class Subscription:
         self.http.close()
 
 
-def add_phone(engine, org: SyncOrg, rep: uuid.UUID) -> str:  # type: ignore[no-untyped-def]
+def add_phone(engine, org: SyncOrg, rep: uuid.UUID) -> str:
     identifier = f"phone-{uuid.uuid4().hex[:12]}"
     with Session(engine) as session, session.begin():
         session.add(Device(org_id=org.id, user_id=rep, identifier=identifier))

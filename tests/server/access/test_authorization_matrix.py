@@ -368,7 +368,7 @@ CASES: list[Case] = [
 ]
 
 
-def _call(client, case: Case, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+def _call(client, case: Case, headers: dict[str, str]):
     kwargs: dict[str, Any] = {"headers": headers}
     if case.body is not None:
         kwargs["json"] = case.body()

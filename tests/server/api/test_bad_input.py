@@ -10,7 +10,7 @@ from server.models import Customer
 PROBLEM = "application/problem+json"
 
 
-def customer_count(db) -> int:  # type: ignore[no-untyped-def]
+def customer_count(db) -> int:
     return db.scalar(select(func.count()).select_from(Customer))
 
 
@@ -74,7 +74,7 @@ def test_body_over_one_mebibyte_is_413(client, as_user, db):
 
 
 def test_body_over_limit_without_content_length_is_413(client, as_user, db):
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks():
         yield b'{"name": "x", "notes": "'
         for _ in range(20):
             yield b"a" * 65536

@@ -12,7 +12,7 @@ from tests.server.conftest import TEST_SECRET
 from tests.server.world import PASSWORD
 
 
-def login(client, email: str, password: str = PASSWORD, **headers: str):  # type: ignore[no-untyped-def]
+def login(client, email: str, password: str = PASSWORD, **headers: str):
     return client.post("/api/v1/auth/token", data={"username": email, "password": password}, headers=headers)
 
 

@@ -15,7 +15,7 @@ from shared.enums import CustomerStatus
 DATA = Path(__file__).resolve().parents[1] / "data"  # tests/server/data
 
 
-def org_customers(db, org_id):  # type: ignore[no-untyped-def]
+def org_customers(db, org_id):
     return {c.name: c for c in db.scalars(select(Customer).where(Customer.org_id == org_id))}
 
 

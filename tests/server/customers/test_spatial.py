@@ -18,7 +18,7 @@ from tests.server.conftest import TEST_SECRET
 
 
 @pytest.fixture
-def seeded(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def seeded(db) -> dict[str, Any]:
     """A 600-customer demo organisation (inside the test's transaction) and its admin's token."""
     report = seed_demo(db, SeedOptions(reps=6, customers=600, seed=7, today=date(2026, 11, 2), slug="spatial"))
     db.flush()
@@ -31,7 +31,7 @@ def seeded(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {"headers": {"Authorization": f"Bearer {token}"}, "points": points}
 
 
-def all_pages(client, url: str, headers: dict[str, str]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def all_pages(client, url: str, headers: dict[str, str]) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     cursor = None
     while True:

@@ -119,7 +119,7 @@ PHOTO = b"\xff\xd8\xff" + b"jpeg bytes " * 100
 PHOTO_SHA = hashlib.sha256(PHOTO).hexdigest()
 
 
-def put(client, headers, body: bytes, first: int, total: int, sha: str = PHOTO_SHA):  # type: ignore[no-untyped-def]
+def put(client, headers, body: bytes, first: int, total: int, sha: str = PHOTO_SHA):
     last = first + len(body) - 1
     return client.put(
         f"/api/v1/files/{sha}",

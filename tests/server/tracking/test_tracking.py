@@ -20,15 +20,15 @@ DAY = datetime(2026, 11, 2, tzinfo=UTC)
 C1_SPOT = (45.755, 4.805)  # where c1 is (tests/server/world.py)
 
 
-def batch(client, headers, points, device="r1-phone"):  # type: ignore[no-untyped-def]
+def batch(client, headers, points, device="r1-phone"):
     return client.post("/api/v1/tracking/positions", json={"device": device, "positions": points}, headers=headers)
 
 
-def point(minute: int, lat: float = 45.75, lon: float = 4.85, **extra):  # type: ignore[no-untyped-def]
+def point(minute: int, lat: float = 45.75, lon: float = 4.85, **extra):
     return {"time": (DAY + timedelta(hours=9, minutes=minute)).isoformat(), "lat": lat, "lon": lon, **extra}
 
 
-def stored(db, user=W.r1) -> list[Position]:  # type: ignore[no-untyped-def]
+def stored(db, user=W.r1) -> list[Position]:
     return list(db.scalars(select(Position).where(Position.user_id == user).order_by(Position.device_time)))
 
 
@@ -222,7 +222,7 @@ def test_device_registration(client, as_user):
 # ---- tracks, GPX, privacy -----------------------------------------------------------------------
 
 
-def walk(client, headers) -> list[dict]:  # type: ignore[no-untyped-def]
+def walk(client, headers) -> list[dict]:
     """An hour: a straight walk east for 30 minutes (a fix a minute), then 20 minutes at c1."""
     points = [point(m, lat=45.75, lon=4.80 + 0.001 * m) for m in range(30)]
     points += [point(30 + m, lat=C1_SPOT[0] + 0.00001 * (m % 3), lon=C1_SPOT[1]) for m in range(21)]
@@ -230,7 +230,7 @@ def walk(client, headers) -> list[dict]:  # type: ignore[no-untyped-def]
     return points
 
 
-def track_of(client, headers, who=W.r1, **params):  # type: ignore[no-untyped-def]
+def track_of(client, headers, who=W.r1, **params):
     query = {"start": DAY.isoformat(), "end": (DAY + timedelta(days=1)).isoformat(), **params}
     return client.get(f"/api/v1/tracking/users/{who}/track", params=query, headers=headers)
 
