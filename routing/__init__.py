@@ -10,8 +10,18 @@ on its own::
 
 from routing.evaluate import RoutePlan, evaluate
 from routing.model import Break, Problem, Rep, Visit
-from routing.planning import Appointment, DayPlan, PlannedVisit, Progress, RecurringCustomer, plan_days, reoptimize
+from routing.planning import (
+    Appointment,
+    DayPlan,
+    PlannedVisit,
+    Progress,
+    RecurringCustomer,
+    RepDay,
+    plan_days,
+    reoptimize,
+)
 from routing.result import BreakTaken, Result, Route, SolverStats, Stop, Unassigned, UnassignedReason
+from routing.search_config import SearchConfig
 from routing.solve import solve
 from routing.travel import ExplicitTravel, HaversineTravel, OsrmError, OsrmTravel, TravelMatrix
 
@@ -29,9 +39,11 @@ __all__ = [
     "Progress",
     "RecurringCustomer",
     "Rep",
+    "RepDay",
     "Result",
     "Route",
     "RoutePlan",
+    "SearchConfig",
     "SolverStats",
     "Stop",
     "TravelMatrix",

@@ -27,9 +27,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from routing._ortools import SearchConfig
 from routing.evaluate import RoutePlan, evaluate
 from routing.model import Problem
+from routing.search_config import SearchConfig
 from routing.solomon import read_solomon
 from routing.solve import RUIN_AND_RECREATE, solve
 

@@ -19,6 +19,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from routing.evaluate import RoutePlan
 from routing.model import Break, Problem, Rep, Visit, Window
@@ -26,13 +27,21 @@ from routing.result import Result, Route, Unassigned
 from routing.solve import evaluate_plans, solve
 from routing.travel import TravelMatrix
 
-__all__ = ["Appointment", "DayPlan", "PlannedVisit", "Progress", "RecurringCustomer", "plan_days", "reoptimize"]
+__all__ = [
+    "Appointment",
+    "DayPlan",
+    "PlannedVisit",
+    "Progress",
+    "RecurringCustomer",
+    "RepDay",
+    "plan_days",
+    "reoptimize",
+]
 
 DAY = 86_400.0
 # A due visit left out costs at least this much (metres of driving it is worth),
 # and up to ten times more for the most valuable customer.
 BASE_PENALTY = 100_000.0
-VEHICLE_SEPARATOR = "@"
 OCCURRENCE_SEPARATOR = "#"
 
 
@@ -105,10 +114,43 @@ class PlannedVisit:
     start: float  # seconds from the start of that day
 
 
+class RepDay(NamedTuple):
+    """One rep's working day: a vehicle of the multi-day routing problem.
+
+    The routing problem names vehicles by string (`vehicle_id`, readable in
+    results); the planner keeps a `Fleet` from those names back to this key
+    instead of parsing them. A plain (rep, day) tuple compares equal to it.
+    """
+
+    rep_id: str
+    day: int
+
+    @property
+    def vehicle_id(self) -> str:
+        return f"{self.rep_id}@{self.day}"
+
+
+class Fleet:
+    """The rep-days of one plan, by the vehicle ids the routing problem knows them by."""
+
+    def __init__(self) -> None:
+        self._by_vehicle: dict[str, RepDay] = {}
+
+    def add(self, rep_id: str, day: int) -> RepDay:
+        key = RepDay(rep_id, day)
+        known = self._by_vehicle.setdefault(key.vehicle_id, key)
+        if known != key:
+            raise ValueError(f"reps {known.rep_id!r} and {rep_id!r} share the vehicle id {key.vehicle_id!r}")
+        return key
+
+    def __getitem__(self, vehicle_id: str) -> RepDay:
+        return self._by_vehicle[vehicle_id]
+
+
 @dataclass(frozen=True)
 class DayPlan:
     visits: tuple[PlannedVisit, ...]
-    routes: Mapping[tuple[str, int], Route]  # (rep, day) -> route, times relative to that day
+    routes: Mapping[RepDay, Route]  # times relative to that day
     unassigned: tuple[Unassigned, ...]
     result: Result  # the whole horizon as solved and evaluated (absolute times)
     occurrences: int = 0
@@ -123,15 +165,11 @@ class DayPlan:
         return not self.result.violations and not self.result.required_missing
 
 
-def _vehicle(rep_id: str, day: int) -> str:
-    return f"{rep_id}{VEHICLE_SEPARATOR}{day}"
-
-
-def _shift_rep(rep: Rep, day: int) -> Rep:
-    offset = day * DAY
+def _shift_rep(rep: Rep, key: RepDay) -> Rep:
+    offset = key.day * DAY
     return replace(
         rep,
-        id=_vehicle(rep.id, day),
+        id=key.vehicle_id,
         shift=(rep.shift[0] + offset, rep.shift[1] + offset),
         breaks=tuple(Break((b.window[0] + offset, b.window[1] + offset), b.duration) for b in rep.breaks),
     )
@@ -157,13 +195,12 @@ def plan_days(
     horizon = max(shifts) + 1
     if min(shifts) < 0:
         raise ValueError("days are numbered from 0")
+    fleet = Fleet()
     vehicles: list[Rep] = []
     working: dict[int, set[str]] = {}
     for day in sorted(shifts):
         for rep in shifts[day]:
-            if VEHICLE_SEPARATOR in rep.id:
-                raise ValueError(f"rep {rep.id}: ids may not contain {VEHICLE_SEPARATOR!r}")
-            vehicles.append(_shift_rep(rep, day))
+            vehicles.append(_shift_rep(rep, fleet.add(rep.id, day)))
             working.setdefault(day, set()).add(rep.id)
     top_value = max((c.value for c in customers), default=0.0) or 1.0
     visits: list[Visit] = []
@@ -176,7 +213,7 @@ def plan_days(
             days = [d for d in allowed_days if d in working]
             day_windows = customer.time_windows or ((0.0, DAY - 1),)
             allowed_vehicles = frozenset(
-                _vehicle(rep_id, d)
+                RepDay(rep_id, d).vehicle_id
                 for d in days
                 for rep_id in working[d]
                 if customer.reps is None or rep_id in customer.reps
@@ -218,16 +255,16 @@ def plan_days(
                 location=appointment.location,
                 service=appointment.service,
                 time_windows=((appointment.window[0] + offset, appointment.window[1] + offset),),
-                locked_rep=_vehicle(appointment.rep, appointment.day),
-                reps=frozenset({_vehicle(appointment.rep, appointment.day)}),
+                locked_rep=RepDay(appointment.rep, appointment.day).vehicle_id,
+                reps=frozenset({RepDay(appointment.rep, appointment.day).vehicle_id}),
             )
         )
     problem = Problem(tuple(vehicles), tuple(visits), travel, name=f"{horizon}-day plan")
     if len(visits) * len(vehicles) <= JOINT_PLAN_PAIRS:
         result = solve(problem, time_limit=time_limit, threads=threads, seed=seed)
     else:
-        result = _solve_day_by_day(problem, time_limit=time_limit, threads=threads, seed=seed)
-    return _split_by_day(result, problem, len(visits), tuple(due_customers))
+        result = _solve_day_by_day(problem, fleet, time_limit=time_limit, threads=threads, seed=seed)
+    return _split_by_day(result, fleet, len(visits), tuple(due_customers))
 
 
 # Up to this many (visit, rep-day) pairs the whole horizon is one problem, so the
@@ -237,11 +274,7 @@ def plan_days(
 JOINT_PLAN_PAIRS = 20_000
 
 
-def _day_of(vehicle_id: str) -> int:
-    return int(vehicle_id.rpartition(VEHICLE_SEPARATOR)[2])
-
-
-def _solve_day_by_day(problem: Problem, *, time_limit: float, threads: int, seed: int) -> Result:
+def _solve_day_by_day(problem: Problem, fleet: Fleet, *, time_limit: float, threads: int, seed: int) -> Result:
     """Two phases: give each visit one of its allowed days, then route each day.
 
     Days are chosen greedily, most constrained visits first (fewest allowed
@@ -253,10 +286,11 @@ def _solve_day_by_day(problem: Problem, *, time_limit: float, threads: int, seed
     travel = problem.travel
     days_of_visit: dict[str, list[int]] = {}
     for visit in problem.visits:
-        days_of_visit[visit.id] = sorted({_day_of(v) for v in (visit.reps or ())})
+        days_of_visit[visit.id] = sorted({fleet[v].day for v in (visit.reps or ())})
     capacity: dict[int, float] = {}
     for rep in problem.reps:
-        capacity[_day_of(rep.id)] = capacity.get(_day_of(rep.id), 0.0) + (rep.shift[1] - rep.shift[0])
+        day = fleet[rep.id].day
+        capacity[day] = capacity.get(day, 0.0) + (rep.shift[1] - rep.shift[0])
     booked: dict[int, float] = dict.fromkeys(capacity, 0.0)
     placed: dict[int, list[int]] = {day: [] for day in capacity}
     chosen: dict[str, int] = {}
@@ -279,12 +313,12 @@ def _solve_day_by_day(problem: Problem, *, time_limit: float, threads: int, seed
     per_day_limit = max(1.0, time_limit / max(1, len(capacity)))
     stitched_plans = []
     for day in sorted(capacity):
-        reps = tuple(r for r in problem.reps if _day_of(r.id) == day)
+        reps = tuple(r for r in problem.reps if fleet[r.id].day == day)
         today = (day * DAY, (day + 1) * DAY)
         visits = tuple(
             replace(
                 v,
-                reps=frozenset(r for r in (v.reps or ()) if _day_of(r) == day),
+                reps=frozenset(r for r in (v.reps or ()) if fleet[r].day == day),
                 time_windows=tuple(w for w in v.time_windows if today[0] <= w[0] < today[1]),
             )
             for v in problem.visits
@@ -327,12 +361,11 @@ def _break_legs(route: Route) -> tuple[int, ...]:
     return tuple(legs)
 
 
-def _split_by_day(result: Result, problem: Problem, occurrences: int, due: tuple[str, ...]) -> DayPlan:
+def _split_by_day(result: Result, fleet: Fleet, occurrences: int, due: tuple[str, ...]) -> DayPlan:
     planned: list[PlannedVisit] = []
-    routes: dict[tuple[str, int], Route] = {}
+    routes: dict[RepDay, Route] = {}
     for route in result.routes:
-        rep_id, _, day_text = route.rep.rpartition(VEHICLE_SEPARATOR)
-        day = int(day_text)
+        rep_id, day = fleet[route.rep].rep_id, fleet[route.rep].day
         offset = day * DAY
         local = replace(
             route,
@@ -345,7 +378,7 @@ def _split_by_day(result: Result, problem: Problem, occurrences: int, due: tuple
             ),
             breaks=tuple(replace(b, start=b.start - offset) for b in route.breaks),
         )
-        routes[(rep_id, day)] = local
+        routes[RepDay(rep_id, day)] = local
         for stop in local.stops:
             customer, separator, due_text = stop.visit.rpartition(OCCURRENCE_SEPARATOR)
             if separator:

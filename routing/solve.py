@@ -10,10 +10,12 @@ from dataclasses import replace
 from multiprocessing.context import BaseContext
 
 from routing._exchange import BestExchange
-from routing._ortools import SearchConfig, SolverOutput, focused_descents_apply, recreate_is_exact, solve_once
+from routing._ortools import SolverOutput
+from routing._search import focused_descents_apply, recreate_is_exact, solve_once
 from routing.evaluate import RoutePlan, evaluate, penalty_of_missing
 from routing.model import Problem, Visit
 from routing.result import Result, SolverStats, Unassigned, UnassignedReason
+from routing.search_config import SearchConfig
 
 __all__ = [
     "DEFAULT_CONFIGS",

@@ -11,7 +11,9 @@ import random
 
 import pytest
 
-from routing._ortools import REQUIRED_PENALTY, _FocusedModel, _insertion_data, _Model, _read_routes
+from routing._focused import FocusedModel
+from routing._ortools import REQUIRED_PENALTY, OrToolsModel, assignment_of_routes
+from routing._search import insertion_data
 from routing._segments import break_gaps, compress_route
 from routing._sisr import ScheduleCache
 from routing.model import Break, Problem, Rep, Visit
@@ -49,8 +51,8 @@ def test_folded_routes_are_accepted_exactly_when_the_whole_routes_are(lunch: boo
     accepted = refused = 0
     for seed in range(6):
         problem = windowed_problem(seed, lunch=lunch)
-        model = _Model(problem, finalize=False)
-        data = _insertion_data(model)
+        model = OrToolsModel(problem, finalize=False)
+        data = insertion_data(model)
         schedules = ScheduleCache(data)
         rng = random.Random(seed)
         for _ in range(40):
@@ -58,7 +60,7 @@ def test_folded_routes_are_accepted_exactly_when_the_whole_routes_are(lunch: boo
             rng.shuffle(nodes)
             cut = rng.randint(0, len(nodes))
             routes = [nodes[:cut], nodes[cut:]]
-            whole = _read_routes(model, routes)
+            whole = assignment_of_routes(model, routes)
             changed = [[rng.random() < 0.2 for _ in route] for route in routes]
             try:
                 folded = [
@@ -76,8 +78,8 @@ def test_folded_routes_are_accepted_exactly_when_the_whole_routes_are(lunch: boo
                 refused += 1
                 continue
             penalty = [REQUIRED_PENALTY] * len(problem.visits)
-            focused = _FocusedModel(model, data, [0, 1], folded, [], penalty)
-            sub = _read_routes(focused, focused.routes)
+            focused = FocusedModel(model, data, [0, 1], folded, [], penalty)
+            sub = assignment_of_routes(focused, focused.routes)
             assert (sub is None) == (whole is None), routes
             assert [focused.expand(route) for route in focused.routes] == routes
             if whole is None:
@@ -96,14 +98,15 @@ def test_the_search_puts_back_a_visit_its_starting_routes_leave_out() -> None:
     """A focused descent sees only the visits a recreate hands it, so left-out visits must be handed over too."""
     import time
 
-    from routing._ortools import _descent_parameters, _Search
+    from routing._ortools import descent_parameters
+    from routing._search import IteratedSearch
     from routing.solve import RUIN_AND_RECREATE
 
     problem = windowed_problem(3, lunch=True)
-    model = _Model(problem, finalize=False)
-    params = _descent_parameters(RUIN_AND_RECREATE)
+    model = OrToolsModel(problem, finalize=False)
+    params = descent_parameters(RUIN_AND_RECREATE)
     began = time.perf_counter()
-    search = _Search(model, RUIN_AND_RECREATE, params, began, 1.0, began + 0.5)
+    search = IteratedSearch(model, RUIN_AND_RECREATE, params, began, 1.0, began + 0.5)
     assert search.focused
     left_out = model.visit_nodes[0]  # visit v1, all its window copies
     nodes = [node for node in range(model.visit_count) if node not in left_out]
@@ -112,13 +115,13 @@ def test_the_search_puts_back_a_visit_its_starting_routes_leave_out() -> None:
         for vehicle in (0, 1):
             trial = [list(route) for route in start]
             trial[vehicle].append(node)
-            if _read_routes(model, trial) is not None:
+            if assignment_of_routes(model, trial) is not None:
                 start = trial
                 break
     assert search.unserved(start)
     best = search.run(start, search.cost(start))
     assert not search.unserved(best), "every visit of this problem can be served"
-    assert _read_routes(model, best) is not None
+    assert assignment_of_routes(model, best) is not None
 
 
 def test_whole_model_accepts_every_route_the_recreate_builds_around_a_lone_break() -> None:
@@ -126,7 +129,7 @@ def test_whole_model_accepts_every_route_the_recreate_builds_around_a_lone_break
     OR-Tools' own: every route it builds is accepted. Without the check, some are not."""
     from dataclasses import replace
 
-    from routing._ortools import _read_parameters
+    from routing._ortools import restore_parameters
     from routing._sisr import recreate, ruin
     from routing.solve import RUIN_AND_RECREATE
 
@@ -136,20 +139,20 @@ def test_whole_model_accepts_every_route_the_recreate_builds_around_a_lone_break
         problem = windowed_problem(seed, lunch=True)
         # the route duration limit is the recreate's blind spot, on purpose: leave it out here
         problem = replace(problem, reps=tuple(replace(rep, max_route_duration=None) for rep in problem.reps))
-        model = _Model(problem, finalize=False)
+        model = OrToolsModel(problem, finalize=False)
         # A read that runs out of time counts as refused: give it plenty. With a
         # break, OR-Tools can take seconds to accept feasible routes (WHOLE_READ_SHARE).
-        model.routing.CloseModelWithParameters(_read_parameters(RUIN_AND_RECREATE, 20.0))
-        data = _insertion_data(model)
+        model.routing.CloseModelWithParameters(restore_parameters(RUIN_AND_RECREATE, 20.0))
+        data = insertion_data(model)
         blind = replace(data, lone_break=[None] * len(problem.reps))
         rng = random.Random(seed)
         routes, _ = recreate(data, [[], []], [model.visit_nodes[v][0] for v in range(12)], rng)
         for _ in range(20):
             ruined, removed = ruin(data, routes, rng, average_removed=4)
             rebuilt, _ = recreate(data, ruined, removed, random.Random(seed))
-            assert _read_routes(model, rebuilt) is not None, rebuilt
+            assert assignment_of_routes(model, rebuilt) is not None, rebuilt
             checked += 1
             unchecked, _ = recreate(blind, ruined, removed, random.Random(seed))
-            refused_without += _read_routes(model, unchecked) is None
+            refused_without += assignment_of_routes(model, unchecked) is None
             routes = rebuilt
     assert checked == 60 and refused_without >= 2, refused_without

@@ -331,7 +331,7 @@ def test_small_problems_take_the_recreates_routes_where_it_checks_every_rule():
 
 def test_routes_are_opened_only_where_routes_are_long():
     """Where the windows decide how many short routes are needed, opening one only costs iterations."""
-    from routing._ortools import OPEN_ROUTE_FROM, OPEN_ROUTE_FULL, _open_route_rate
+    from routing._search import OPEN_ROUTE_FROM, OPEN_ROUTE_FULL, open_route_rate_for
     from routing.solve import RUIN_AND_RECREATE
 
     rate = RUIN_AND_RECREATE.open_route_rate
@@ -340,8 +340,8 @@ def test_routes_are_opened_only_where_routes_are_long():
     def routes_of(length: int) -> list[list[int]]:
         return [list(range(length)), list(range(length)), []]
 
-    assert _open_route_rate(RUIN_AND_RECREATE, routes_of(OPEN_ROUTE_FROM)) == 0
-    assert _open_route_rate(RUIN_AND_RECREATE, routes_of(OPEN_ROUTE_FULL)) == pytest.approx(rate)
-    assert _open_route_rate(RUIN_AND_RECREATE, routes_of(3 * OPEN_ROUTE_FULL)) == pytest.approx(rate)
+    assert open_route_rate_for(RUIN_AND_RECREATE, routes_of(OPEN_ROUTE_FROM)) == 0
+    assert open_route_rate_for(RUIN_AND_RECREATE, routes_of(OPEN_ROUTE_FULL)) == pytest.approx(rate)
+    assert open_route_rate_for(RUIN_AND_RECREATE, routes_of(3 * OPEN_ROUTE_FULL)) == pytest.approx(rate)
     middle = (OPEN_ROUTE_FROM + OPEN_ROUTE_FULL) // 2
-    assert 0 < _open_route_rate(RUIN_AND_RECREATE, routes_of(middle)) < rate
+    assert 0 < open_route_rate_for(RUIN_AND_RECREATE, routes_of(middle)) < rate
