@@ -305,8 +305,9 @@ def limit_route_span(
     """The vehicle's route lasts at most `limit` (end time minus start time).
 
     A plain constraint rather than `SetSpanUpperBoundForVehicle`: with break
-    intervals on the vehicle, the latter made every descent on a new model take
-    0.1-0.4 s instead of ~5 ms (30 visits, 3 reps: 9 iterations in 2 s against 417).
+    intervals on the vehicle, the latter makes every descent on a new model
+    tens of times slower, which starves the iterated search (figures in
+    docs/benchmarks.md, "Why the optimizer is set as it is").
     """
     start, end = time_dimension.CumulVar(routing.Start(vehicle)), time_dimension.CumulVar(routing.End(vehicle))
     routing.solver().Add(end - start <= limit)
@@ -393,8 +394,8 @@ def solve_with_metaheuristic(problem: Problem, config: SearchConfig, time_limit:
 # The descent inside the iterated search uses the moves that matter for
 # routing with time windows and optional visits. OR-Tools' other default
 # operators (pickup-and-delivery pairs, subtrips, the insertion LNS ones,
-# Lin-Kernighan, chain moves) made each descent slower without making the
-# search better (docs/benchmarks.md, 2026-12-01).
+# Lin-Kernighan, chain moves) make each descent slower without making the
+# search better: the time is better spent on more iterations.
 _DESCENT_OPERATORS = frozenset(
     {
         "use_relocate",

@@ -88,9 +88,9 @@ def iterated_ruin_recreate(
 ) -> SolverOutput:
     """Iterated local search: ruin, recreate, descend, accept by simulated annealing.
 
-    OR-Tools' own guided local search stalls 3-5 % above the best known
-    solutions on instances with tight windows; this loop reached about half
-    that gap in the same time (docs/benchmarks.md). Every candidate goes
+    OR-Tools' own guided local search stalls well above the best known
+    solutions on instances with tight windows; this loop gets about halfway
+    closer in the same time (docs/benchmarks.md). Every candidate goes
     through OR-Tools' constraints.
 
     When the objective is distance plus penalties (no money costs), the cost
@@ -110,12 +110,11 @@ def iterated_ruin_recreate(
     notes = [f"model built in {build_seconds:.2f} s"]
     params = descent_parameters(config)
     # The first solution is the construction alone: a descent of the whole model
-    # from it took a third of a 9 s limit on 300 visits with breaks, and the
-    # iterated search improves a construction faster (62 instances: 0.61 %
-    # against 0.72 % mean gap; 300 visits: 167.5 km against 181.1 km). When the
-    # construction leaves required visits out (an over-full day with a break),
-    # the descent still runs: its insertion moves may reorder a route to make room,
-    # which the recreate cannot.
+    # from it costs a large share of the time limit on big days, and the iterated
+    # search improves a construction faster. When the construction leaves
+    # required visits out (an over-full day with a break), the descent still
+    # runs: its insertion moves may reorder a route to make room, which the
+    # recreate cannot.
     model.routing.CloseModelWithParameters(restore_parameters(config, WHOLE_READ_SHARE * time_limit))
     construction = descent_parameters(config)
     construction.solution_limit = 1
@@ -136,29 +135,23 @@ def iterated_ruin_recreate(
 
 # Focused descents search only the routes a recreate changed, with the stops more
 # than FOCUS_RADIUS positions from a change folded into fixed stretches
-# (`routing._segments`). Radius 2 and 3 measured alike; descents on the whole model
-# every 20th candidate made the 62-instance mean worse (1.30 % against 1.12 %, one
-# core): they cost ~15 focused iterations each (docs/benchmarks.md, 2026-12-01).
+# (`routing._segments`). A wider radius gained nothing; occasional descents on
+# the whole model cost more focused iterations than they gave back.
 FOCUS_RADIUS = 2
-# Restoring routes into a model (`assignment_of_routes`) is a search of its own, bounded
-# only by the time limit the model was closed with. With a break it can run for
-# seconds (a 4-stop route with a lunch break: 4.4 s to accept), so the search
-# model and every focused model are closed with these limits; a read that runs
-# out counts as refused.
-WHOLE_READ_SHARE = 0.1  # of the time limit (a read of 300 visits with breaks takes up to ~90 ms)
+# Restoring routes into a model (`assignment_of_routes`) is a search of its own,
+# bounded only by the time limit the model was closed with. With a break it can
+# run for seconds on a short route, so the search model and every focused model
+# are closed with these limits; a read that runs out counts as refused.
+WHOLE_READ_SHARE = 0.1  # of the time limit; a big day's read takes far less
 FOCUSED_READ_SECONDS = 0.02
 
 
 # Opening a route (`SearchConfig.open_route_rate`) pays where routes are long:
 # there the shortest plan often has more routes than the fewest possible, and a
-# search that has closed one cannot otherwise get it back (one search alone on
-# R2_2_1, whose best known plan has 13 routes of ~15 stops: 8.9-9.0 % above it
-# without opening, 1.5-4.5 % with). Where routes are short the windows decide
-# how many are needed, and opening only costs iterations: at a flat rate of 0.2
-# Solomon R1/RC1 (~8 stops a route) read 0.80-0.87 % and 1.34-1.56 % in two
-# two-core runs, against 0.69-0.71 % and 0.98-1.02 % without (docs/benchmarks.md,
-# night of 2026-12-01). The rate rises from nothing at OPEN_ROUTE_FROM stops per
-# used route to the config's at OPEN_ROUTE_FULL.
+# search that has closed one cannot otherwise get it back. Where routes are
+# short the windows decide how many are needed, and opening only costs
+# iterations. So the rate rises from nothing at OPEN_ROUTE_FROM stops per used
+# route to the config's at OPEN_ROUTE_FULL.
 OPEN_ROUTE_FROM = 10
 OPEN_ROUTE_FULL = 20
 
@@ -233,11 +226,7 @@ class IteratedSearch:
         # OR-Tools builds a model's local search operators when it is closed, from
         # the parameters given then: later solves cannot change them. Focused
         # models are small (about 15 nodes), so the default operators' extra cost
-        # is small, and they pay: closed with the lean descent set plus
-        # Lin-Kernighan and expensive-chain relocation instead, Solomon R1 and RC1
-        # came out worse in all three two-core runs that tried it, and with the
-        # lean set alone the 300-visit day planned 174.5-176.9 km against
-        # 167.9-169.3 km (docs/benchmarks.md).
+        # is small, and they pay: both leaner operator sets planned worse.
         self.focused_read = pywrapcp.DefaultRoutingSearchParameters()
         self.focused_read.time_limit.FromMilliseconds(max(1, int(FOCUSED_READ_SECONDS * 1000)))
 
@@ -269,9 +258,8 @@ class IteratedSearch:
                 self.exchange = None
                 if shared is not None and shared[1] >= REQUIRED_PENALTY:
                     # Even the better routes leave a required visit out: two searches
-                    # still looking for a full plan find one more often than one
-                    # (a 25-stop day with a lunch break, 0.8 s: 1 seed in 8 ended
-                    # with a visit left out when both carried on from the same routes).
+                    # still looking for a full plan find one more often than two that
+                    # carry on from the same routes.
                     shared = None
                 self.exchanged = "kept its own" if shared is None else "carried on from another search's"
                 if shared is not None:

@@ -30,19 +30,18 @@ __all__ = [
 ]
 
 # Searches tried in this order; the k-th parallel search takes the k-th, with
-# the seed plus k as its random seed. Chosen by measurement (docs/benchmarks.md,
-# 2026-12-01): on the 62 Solomon/GH instances at 10 s the iterated
-# ruin-and-recreate search halved OR-Tools' guided local search's gap on the
-# classes with tight windows. Where its descents cannot be focused (money costs;
-# see FOCUSED_CONFIGS) guided local search stayed better on long routes with wide
-# windows (Solomon C2), so the second core runs it (lambda 2.0, measured best
-# against OR-Tools' default 0.1) and the better of the two results wins.
+# the seed plus k as its random seed. All chosen by measurement (the figures are
+# in docs/benchmarks.md, "Why the optimizer is set as it is").
+# The iterated ruin-and-recreate search closes much of OR-Tools' guided local
+# search's gap on the classes with tight windows. Where its descents cannot be
+# focused (money costs; see FOCUSED_CONFIGS) guided local search stays better on
+# long routes with wide windows, so the second core runs it (lambda 2.0, better
+# than OR-Tools' default 0.1) and the better of the two results wins.
 # Strings are split as in SISR half of the time, and a lone route gives several
-# (`routing._sisr.ruin`): with both, 0.72 % mean gap on the 62 instances against
-# 0.97 %, and one rep's 25-stop day went from 29,147 m to its 30 s answer of 28,991 m.
-# A fifth of the recreates open a route where routes are long (`_open_route_rate`):
-# without it the search could only ever close routes, and R2_2_1 (whose shortest
-# plan has 13 routes) stuck at 10 routes and 2.6-9 % above it.
+# (`routing._sisr.ruin`): both helped, on the literature and on a rep's day.
+# A fifth of the recreates open a route where routes are long
+# (`routing._search.open_route_rate_for`): without it the search could only ever
+# close routes, and got stuck below the number of routes the best plans use.
 RUIN_AND_RECREATE = SearchConfig(
     "PARALLEL_CHEAPEST_INSERTION", "GREEDY_DESCENT", ruin_recreate=True, split_rate=0.5, open_route_rate=0.2
 )
@@ -65,18 +64,11 @@ FOCUSED_CONFIGS: tuple[SearchConfig, ...] = (
 # Small problems: the recreate's routes are taken as they are, without OR-Tools'
 # descent, where the recreate checks every rule itself (`recreate_is_exact`; one
 # break per rep included), with a hotter start. A descent costs about ten
-# recreates, so in one rep's 0.8 s solve of 25 stops a search made ~80 iterations
-# with descents and ~900 without. Over 5 such days x 16 seeds, 74-79 of 80 solves
-# came within 0.5 % of the 30 s answer in three runs (mean 0.07-0.17 %), against
-# 73/80 at the usual start temperature and 29 of 40 (5 days x 8 seeds) with
-# descents, where one day read up to 6.6 % (15.5 % before the recreate saw breaks).
-# Up to 80 visits (3 reps x 45 at 1 and 3 s, 5 x 80 at 2 s) recreates alone were
-# as good or better; from 100 visits on they were clearly worse (the 43 Solomon
-# R/RC and GH instances at 10 s: 1.35 % against 0.76-0.92 %; 300 visits: 179-185
-# km against 170-177 km) (docs/benchmarks.md, late session of 2026-12-01).
-# The second search starts hotter still: with start temperatures 3 and 10 the
-# pair read 79, 79 and 77 of 80 (mean 0.05 % each time), against 77 and 76 of 80
-# (0.07 and 0.14 %) for two searches at 3 in the same session.
+# recreates, so a short solve of one rep's day makes ten times the iterations
+# and lands near the long solve's answer far more often. Recreates alone stay as
+# good up to about 80 visits and fall behind from about 100, hence the bound.
+# The second search starts hotter still: two different temperatures explore
+# more than two searches at the same one.
 RECREATE_ONLY_UP_TO = 50  # visits
 RECREATE_ONLY = replace(RUIN_AND_RECREATE, descents=False, start_temperature=3.0)
 SMALL_CONFIGS: tuple[SearchConfig, ...] = (
@@ -167,11 +159,9 @@ def _solve_in_worker(problem: Problem, config: SearchConfig, time_limit: float) 
     return solve_once(problem, config, time_limit, _worker_exchange)
 
 
-# Below this time limit the searches run apart. In a 0.8 s solve of one rep's
-# 25-stop day, the search that was behind half way had too little time left to
-# gain from the better routes, and lost its own way out: at seeds 1 and 2 of
-# one day 0.15 % above the 30 s answer with the exchange, 0 % without
-# (docs/benchmarks.md, night of 2026-12-01). The threshold itself is a choice.
+# Below this time limit the searches run apart: in a short solve, the search
+# that is behind half way has too little time left to gain from the better
+# routes, and loses its own way out. The threshold itself is a choice.
 EXCHANGE_MIN_SECONDS = 5.0
 
 
