@@ -107,20 +107,17 @@ def bench_day300(threads: int) -> Mapping[str, object]:
     return out
 
 
-def bench_week1500(threads: int) -> Mapping[str, object]:
-    rng = random.Random(11)
-    homes = city_points(rng, 20)
-    points = city_points(rng, 1500)
-    travel = HaversineTravel(homes + points)
-    shifts = {d: [Rep(f"rep{r + 1}", r, r, (8 * HOUR, 17 * HOUR)) for r in range(20)] for d in range(5)}
+def recurring_customers(rng: random.Random, count: int, *, first_location: int) -> list[RecurringCustomer]:
+    """Weekly (a fifth), fortnightly (three tenths) and monthly customers, last seen at random
+    within their frequency, Pareto-valued, a third with morning and afternoon windows."""
     customers = []
-    for i in range(1500):
+    for i in range(count):
         tier = rng.random()
         frequency = 7 if tier < 0.2 else 14 if tier < 0.5 else 28
         customers.append(
             RecurringCustomer(
                 f"c{i + 1}",
-                20 + i,
+                first_location + i,
                 service=rng.choice([600, 900]),
                 frequency_days=frequency,
                 last_visit_day=-rng.randrange(1, frequency + 1),
@@ -128,6 +125,16 @@ def bench_week1500(threads: int) -> Mapping[str, object]:
                 time_windows=((9 * HOUR, 12 * HOUR), (14 * HOUR, 17 * HOUR)) if rng.random() < 0.3 else (),
             )
         )
+    return customers
+
+
+def bench_week1500(threads: int) -> Mapping[str, object]:
+    rng = random.Random(11)
+    homes = city_points(rng, 20)
+    points = city_points(rng, 1500)
+    travel = HaversineTravel(homes + points)
+    shifts = {d: [Rep(f"rep{r + 1}", r, r, (8 * HOUR, 17 * HOUR)) for r in range(20)] for d in range(5)}
+    customers = recurring_customers(rng, 1500, first_location=20)
     began = time.perf_counter()
     plan = plan_days(customers, shifts, travel, time_limit=55.0, threads=threads)
     seconds = time.perf_counter() - began

@@ -23,10 +23,10 @@ import itertools
 import random
 import time
 
-from bench.routing_field import HOUR, city_points, day_problem
+from bench.routing_field import HOUR, city_points, day_problem, recurring_customers
 from routing import HaversineTravel, Rep, Result, solve
 from routing.bench import DEFAULT_DATA, instance_paths
-from routing.planning import RecurringCustomer, plan_days
+from routing.planning import plan_days
 from routing.solomon import read_solomon
 
 STEP_SECONDS = 0.0005
@@ -69,21 +69,7 @@ def three_day_plan(time_limit: float) -> str:
     homes, points = city_points(rng, 3), city_points(rng, 60)
     travel = HaversineTravel(homes + points)
     shifts = {day: [Rep(f"rep{r + 1}", r, r, (8 * HOUR, 17 * HOUR)) for r in range(3)] for day in range(3)}
-    customers = []
-    for i in range(60):
-        tier = rng.random()
-        frequency = 7 if tier < 0.2 else 14 if tier < 0.5 else 28
-        customers.append(
-            RecurringCustomer(
-                f"c{i + 1}",
-                3 + i,
-                service=rng.choice([600, 900]),
-                frequency_days=frequency,
-                last_visit_day=-rng.randrange(1, frequency + 1),
-                value=rng.paretovariate(1.16) * 1000,
-                time_windows=((9 * HOUR, 12 * HOUR), (14 * HOUR, 17 * HOUR)) if rng.random() < 0.3 else (),
-            )
-        )
+    customers = recurring_customers(rng, 60, first_location=3)
     plan = plan_days(customers, shifts, travel, time_limit=time_limit, threads=1)
     print(f"  3-day plan {plan.distance:10.1f} ({len(plan.visits)} visits)", flush=True)
     return _digest((sorted(map(repr, plan.visits)), plan.distance))

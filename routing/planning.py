@@ -137,10 +137,9 @@ class Fleet:
         self._by_vehicle: dict[str, RepDay] = {}
 
     def add(self, rep_id: str, day: int) -> RepDay:
+        # Names never collide: a day is a number, so the last "@" of a name splits it one way only.
         key = RepDay(rep_id, day)
-        known = self._by_vehicle.setdefault(key.vehicle_id, key)
-        if known != key:
-            raise ValueError(f"reps {known.rep_id!r} and {rep_id!r} share the vehicle id {key.vehicle_id!r}")
+        self._by_vehicle[key.vehicle_id] = key
         return key
 
     def __getitem__(self, vehicle_id: str) -> RepDay:

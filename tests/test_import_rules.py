@@ -107,3 +107,32 @@ def test_every_domain_with_a_resource_keeps_it_in_resources_py():
         str(path.relative_to(ROOT)) for path in SERVER.rglob("router.py") if "ResourceSpec(" in path.read_text()
     ]
     assert offenders == []
+
+
+def package_graph() -> dict[str, set[str]]:
+    """server/<package> -> the other server packages its modules import."""
+    graph: dict[str, set[str]] = {name: set() for name in DOMAINS}
+    for name in DOMAINS:
+        for path in (SERVER / name).rglob("*.py"):
+            for module in imports_of(path):
+                parts = module.split(".")
+                if len(parts) >= 2 and parts[0] == "server" and parts[1] in graph and parts[1] != name:
+                    graph[name].add(parts[1])
+    return graph
+
+
+def test_server_packages_import_each_other_without_loops():
+    """A loop between packages (api <-> auth, visits <-> tracking) makes both harder to change
+    and import order fragile; the arrows must form a hierarchy."""
+    graph = package_graph()
+    loops = []
+    for start in graph:
+        stack = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for following in graph[node]:
+                if following == start:
+                    loops.append(" -> ".join([*path, start]))
+                elif following not in path:
+                    stack.append((following, [*path, following]))
+    assert sorted(set(loops)) == []

@@ -60,6 +60,9 @@ class ResourceSpec(Generic[ModelT]):
     # payload fields that are not columns (e.g. a territory's rep_ids); they
     # reach `after_write` instead of the row
     relation_fields: Sequence[str] = ()
+    # after the policy accepted an update, before it is written: what the change itself
+    # sets in motion (a new password ends every session)
+    on_change: Callable[[WriteContext, ModelT, Mapping[str, Any]], None] | None = None
     # after a write is flushed: derived columns, link tables
     after_write: Callable[[WriteContext, ModelT, dict[str, Any]], None] | None = None
     # after a soft delete is flushed (e.g. a territory's customers find their new territory)
@@ -175,6 +178,8 @@ class ResourceSpec(Generic[ModelT]):
         """
         refuse_fields(ctx.actor, self.policy.refused_fields(ctx, obj, changes))
         self.policy.before_update(ctx, obj, changes)
+        if self.on_change is not None:
+            self.on_change(ctx, obj, changes)
         relations = {k: changes.pop(k) for k in self.relation_fields if k in changes}
         for key, value in self.column_values(ctx, changes).items():
             setattr(obj, key, value)

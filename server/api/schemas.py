@@ -8,10 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from server.errors import InvalidInput
 from shared.enums import WEEKDAYS
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
@@ -54,20 +52,3 @@ class TenantRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     row_version: int
-
-
-def normalise_phone(raw: str | None, default_country: str, field: str = "phone") -> str | None:
-    """E.164, or a 422 naming the field when the number cannot be a real one."""
-    if raw is None or not raw.strip():
-        return None
-    try:
-        number = phonenumbers.parse(raw, default_country)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(
-            f"{field}: {raw!r} is not a phone number", code="INVALID_PHONE", extra={"field": field}
-        ) from exc
-    if not phonenumbers.is_possible_number(number):
-        raise InvalidInput(
-            f"{field}: {raw!r} is not a possible phone number", code="INVALID_PHONE", extra={"field": field}
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -24,7 +24,7 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api.schemas import normalise_phone
+from server.access.contact_details import normalise_phone
 from server.customers.repository import territory_containing
 from server.errors import AppError
 from server.models import Customer, Organization

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 
 from server.access.actor import Actor
-from server.access.credentials import hash_password, revoke_all_sessions
 from server.access.fields import fields_outside, reject_nulls
 from server.access.policy import Policy, WriteContext
 from server.access.visibility import sees_person
@@ -68,25 +67,14 @@ class UserPolicy(Policy[User]):
                 raise Forbidden("Managers may only create reps", code="ROLE_FORBIDDEN")
             values["manager_id"] = actor.user_id
         self._check_manager_ref(ctx, values.get("manager_id"))
-        values["email"] = values["email"].strip().lower()
-        values["password_hash"] = hash_password(values.pop("password"))
 
     def before_update(self, ctx: WriteContext, obj: User, changes: dict[str, Any]) -> None:
         if ctx.actor.is_admin:
             self._check_manager_ref(ctx, changes.get("manager_id"))
         reject_nulls(changes, {"email", "password", "role", "active", "working_hours"})
-        if "email" in changes:
-            changes["email"] = changes["email"].strip().lower()
-        if "password" in changes:
-            changes["password_hash"] = hash_password(changes.pop("password"))
-            revoke_all_sessions(ctx.session, obj)
-        if changes.get("active") is False and obj.active:
-            revoke_all_sessions(ctx.session, obj)
 
     def before_delete(self, ctx: WriteContext, obj: User) -> None:
         if ctx.actor.is_rep:
             raise Forbidden("Reps may not delete users", code="ROLE_FORBIDDEN")
         if obj.id == ctx.actor.user_id:
             raise Conflict("You cannot delete your own account", code="SELF_DELETE")
-        obj.active = False
-        revoke_all_sessions(ctx.session, obj)

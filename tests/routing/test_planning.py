@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from routing import Problem, Rep, Visit
-from routing.planning import Appointment, Progress, RecurringCustomer, plan_days, reoptimize
+from routing.planning import Appointment, Fleet, Progress, RecurringCustomer, RepDay, plan_days, reoptimize
 from tests.routing.test_solve import line
 
 SHIFT = (8 * 3600.0, 17 * 3600.0)
@@ -64,6 +64,26 @@ def test_fixed_appointment_stays_on_its_day_rep_and_time():
     stop = next(s for s in route.stops if s.visit == "meeting")
     assert 14 * 3600 <= stop.start <= 14 * 3600 + 600
     assert plan.is_feasible()
+
+
+def test_rep_days_are_keys_not_parsed_names():
+    """A rep id with the character the vehicle names use ("@") plans like any other:
+    each route comes back under its RepDay, whatever the name looks like."""
+    customers = [RecurringCustomer("c", 1, 600, 7, last_visit_day=-7)]
+    plan = plan_days(customers, week(2, ("north@team",)), line(3), time_limit=1)
+    assert plan.is_feasible(), plan.result.summary()
+    [visit] = plan.visits
+    assert visit.rep == "north@team"
+    assert plan.routes[RepDay("north@team", visit.day)].stops[0].visit == "c#" + str(visit.due_day)
+
+
+def test_a_fleet_maps_vehicle_names_back_to_rep_days():
+    fleet = Fleet()
+    assert fleet.add("a@1", 2) == RepDay("a@1", 2) == ("a@1", 2)
+    fleet.add("a", 12)
+    assert (fleet["a@1@2"], fleet["a@12"]) == (RepDay("a@1", 2), RepDay("a", 12))
+    with pytest.raises(KeyError):
+        fleet["bob@1"]  # not a vehicle of this plan
 
 
 def test_when_the_day_is_too_short_the_least_valuable_is_left_out():

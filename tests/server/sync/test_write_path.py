@@ -19,7 +19,7 @@ from shared.sync.hlc import hlc_pack
 from shared.sync.protocol import Entity, payload_hash
 from tests.server.world import WORLD as W
 
-HOOKS = ("convert_values", "after_write", "after_delete")
+HOOKS = ("convert_values", "on_change", "after_write", "after_delete")
 
 
 def mutation(
