@@ -22,6 +22,7 @@ from server.customers.router import router as customers_router
 from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers, problem_response
 from server.middleware import BodySizeLimit, require_json_body
+from server.organizations.router import router as organizations_router
 from server.sync.router import files_router
 from server.sync.router import router as sync_router
 from server.tasks.router import router as tasks_router
@@ -82,6 +83,7 @@ def create_app(
         visits_router,
         tasks_router,
         devices_router,
+        organizations_router,
     ):
         api.include_router(router, dependencies=json_only)
     # Sync checks content types per endpoint: files take any type, push takes JSON.

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, String, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
@@ -23,5 +24,19 @@ class Organization(Base):
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, server_default="UTC")
     # Check-in verification radius per tier, metres ({"A": 100}); 150 for a tier not named.
     verification_radius_m: Mapped[dict[str, float]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    # Planning per tier ({"A": 14, ...}): days between visits and minutes on site; a
+    # customer's own value wins. Empty: the defaults of `server.organizations.settings`.
+    visit_frequency_days: Mapped[dict[str, int]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    service_minutes: Mapped[dict[str, int]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    # {"window": ["12:00", "14:00"], "minutes": 45}; empty: that default.
+    lunch: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    # Map tiles for the dashboard and the app: a {z}/{x}/{y} URL template and its attribution.
+    # An empty URL means vector drawings only (no tile server is called).
+    map_tile_url: Mapped[str] = mapped_column(
+        String(500), nullable=False, server_default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    )
+    map_attribution: Mapped[str] = mapped_column(
+        String(300), nullable=False, server_default="© OpenStreetMap contributors"
+    )
     created_at: Mapped[datetime] = utcnow_column()
     updated_at: Mapped[datetime] = utcnow_column(onupdate=True)

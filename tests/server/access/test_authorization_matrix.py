@@ -361,6 +361,15 @@ CASES: list[Case] = [
     Case("start the workday", "POST", "/api/v1/tracking/workday/start", READ_ALL),
     Case("end a workday never started", "POST", "/api/v1/tracking/workday/end", statuses(404, 404, 404, 404)),
     Case("presence at r1's visit", "GET", f"/api/v1/visits/{W.child('visit', W.c1)}/presence", READ_ONE),
+    # the caller's organisation ("other" reads and changes its own)
+    Case("read the organisation's settings", "GET", "/api/v1/organizations/me/settings", READ_ALL),
+    Case(
+        "change the organisation's settings",
+        "PATCH",
+        "/api/v1/organizations/me/settings",
+        statuses(200, 403, 403, 200),
+        lambda: {"service_minutes": {"A": 50}},
+    ),
     # files (content-addressed)
     Case("head unknown file", "HEAD", f"/api/v1/files/{'0' * 64}", statuses(404, 404, 404, 404)),
     Case("get unknown file", "GET", f"/api/v1/files/{'0' * 64}", statuses(404, 404, 404, 404)),
