@@ -10,6 +10,7 @@ from typing import Any
 from geoalchemy2 import Geography
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,6 +69,8 @@ class Visit(FieldClocksMixin, TenantMixin, Base):
     verification_distance_m: Mapped[float | None] = mapped_column(Float)
     outcome: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
+    # Agreed with the customer: the planner keeps it at its time and never cancels it.
+    fixed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
 
 
 class Task(FieldClocksMixin, TenantMixin, Base):

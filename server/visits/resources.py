@@ -28,7 +28,9 @@ visit_resource: ResourceSpec[Visit] = ResourceSpec(
     read_schema=VisitRead,
     create_schema=VisitCreate,
     update_schema=VisitUpdate,
-    policy=PersonalRecordPolicy(Visit, "rep_id", customer_required=True, rep_editable=None, not_null={"status"}),
+    policy=PersonalRecordPolicy(
+        Visit, "rep_id", customer_required=True, rep_editable=None, not_null={"status", "fixed"}
+    ),
     list_query=VisitListQuery,
     equality_filters={"customer_id": Visit.customer_id, "rep_id": Visit.rep_id, "status": Visit.status},
     extra_filters=_visit_window,

@@ -30,6 +30,7 @@ class VisitCreate(StrictModel):
     check_out_accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     outcome: str | None = Field(default=None, max_length=200)
     notes: Text | None = None
+    fixed: bool = Field(default=False, description="Agreed with the customer: planning keeps it at its time")
 
 
 class VisitUpdate(StrictModel):
@@ -45,6 +46,7 @@ class VisitUpdate(StrictModel):
     check_out_accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     outcome: str | None = Field(default=None, max_length=200)
     notes: Text | None = None
+    fixed: bool | None = None
 
 
 class VisitRead(TenantRead):
@@ -63,6 +65,7 @@ class VisitRead(TenantRead):
     verification_distance_m: float | None
     outcome: str | None
     notes: str | None
+    fixed: bool
 
 
 class VisitListQuery(ByCustomerQuery):
