@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 import server.models  # noqa: F401 - mappers and the row_version hook
 from server import __version__
+from server.absences.router import router as absences_router
 from server.auth.router import router as auth_router
 from server.config import Settings, get_settings
 from server.crm.router import router as crm_router
@@ -84,6 +85,7 @@ def create_app(
         tasks_router,
         devices_router,
         organizations_router,
+        absences_router,
     ):
         api.include_router(router, dependencies=json_only)
     # Sync checks content types per endpoint: files take any type, push takes JSON.

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 __all__ = [
     "WEEKDAYS",
+    "AbsenceKind",
     "CustomerStatus",
     "GeocodeAccuracy",
     "NoteKind",
@@ -105,3 +106,13 @@ class NoteKind(StrEnum):
     email = "email"
     visit = "visit"
     note = "note"
+
+
+class AbsenceKind(StrEnum):
+    """Why a rep (or, for a holiday, everyone) does not work on some days."""
+
+    day_off = "day_off"
+    holiday = "holiday"
+    sick = "sick"
+    training = "training"
+    other = "other"

@@ -1,5 +1,6 @@
 """All ORM models, in one metadata for Alembic."""
 
+from server.models.absence import Absence
 from server.models.activity import Note, Opportunity, Order, Photo, Task, Visit
 from server.models.auth import LoginFailure, RefreshToken
 from server.models.base import Base, TenantMixin
@@ -13,6 +14,7 @@ from server.models.tracking import Device, LastPosition, Position, Workday
 from server.models.user import User
 
 __all__ = [
+    "Absence",
     "Base",
     "Contact",
     "Customer",

@@ -6,6 +6,7 @@ Organisation A:
 - territories t1 (r1), t2 (r2), t3 (r3): three squares side by side in Lyon
 - customers c1 in t1, c2 in t2, c3 in t3; each with a contact, a visit and a
   task by its territory's rep, an opportunity, an order and a note by that rep
+- r1 has a day off on 2026-12-24; the organisation is off on 2026-12-25
 Organisation B:
 - admin `admin_b` with customer `cb` in territory `tb`
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from server.access.credentials import hash_password
 from server.models import (
+    Absence,
     Contact,
     Customer,
     Device,
@@ -35,7 +37,7 @@ from server.models import (
     User,
     Visit,
 )
-from shared.enums import Role
+from shared.enums import AbsenceKind, Role
 
 PASSWORD = "correct-horse-battery"
 
@@ -70,6 +72,8 @@ class World:
     c3 = _id(0x2003)
     cb = _id(0x2B01)
     r1_phone = _id(0x3001)
+    r1_day_off = _id(0x4001)  # 2026-12-24
+    holiday_a = _id(0x4002)  # org A, 2026-12-25
 
     def child(self, kind: str, customer: uuid.UUID) -> uuid.UUID:
         """Ids of the records hanging off a customer (contact, visit, ...)."""
@@ -176,5 +180,19 @@ def build_world(session: Session) -> World:
         )
     # r1's phone (the tracking tests report positions through it)
     session.add(Device(id=w.r1_phone, org_id=w.org_a, user_id=w.r1, identifier="r1-phone", name="r1's phone"))
+    christmas_eve, christmas = date(2026, 12, 24), date(2026, 12, 25)
+    session.add_all(
+        [
+            Absence(
+                id=w.r1_day_off,
+                org_id=w.org_a,
+                user_id=w.r1,
+                starts_on=christmas_eve,
+                ends_on=christmas_eve,
+                kind=AbsenceKind.day_off,
+            ),
+            Absence(id=w.holiday_a, org_id=w.org_a, starts_on=christmas, ends_on=christmas, kind=AbsenceKind.holiday),
+        ]
+    )
     session.flush()
     return w

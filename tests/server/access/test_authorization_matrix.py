@@ -361,6 +361,31 @@ CASES: list[Case] = [
     Case("start the workday", "POST", "/api/v1/tracking/workday/start", READ_ALL),
     Case("end a workday never started", "POST", "/api/v1/tracking/workday/end", statuses(404, 404, 404, 404)),
     Case("presence at r1's visit", "GET", f"/api/v1/visits/{W.child('visit', W.c1)}/presence", READ_ONE),
+    # absences (r1's day off; org A's holiday)
+    Case("list absences", "GET", "/api/v1/absences", READ_ALL),
+    Case("get r1's day off", "GET", f"/api/v1/absences/{W.r1_day_off}", READ_ONE),
+    Case(
+        "record one's own day off",
+        "POST",
+        "/api/v1/absences",
+        statuses(201, 201, 201, 201),
+        lambda: {"starts_on": "2026-12-28", "ends_on": "2026-12-29"},
+    ),
+    Case(
+        "change r1's day off",
+        "PATCH",
+        f"/api/v1/absences/{W.r1_day_off}",
+        statuses(200, 200, 200, 404),
+        lambda: {"note": "family"},
+    ),
+    Case(
+        "change the organisation's holiday",
+        "PATCH",
+        f"/api/v1/absences/{W.holiday_a}",
+        statuses(200, 403, 403, 404),
+        lambda: {"note": "Christmas"},
+    ),
+    Case("delete r1's day off", "DELETE", f"/api/v1/absences/{W.r1_day_off}", statuses(204, 204, 204, 404)),
     # the caller's organisation ("other" reads and changes its own)
     Case("read the organisation's settings", "GET", "/api/v1/organizations/me/settings", READ_ALL),
     Case(
