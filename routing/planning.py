@@ -51,7 +51,10 @@ class RecurringCustomer:
 
     `last_visit_day` is relative to day 0 of the plan (-3 = three days before
     it; None = never visited, so due now). `time_windows` are within a day, in
-    seconds; `value` (e.g. annual revenue) ranks who is kept when not all fit.
+    seconds, the same every day; `day_windows` instead gives each plan day its
+    own (a customer open Monday morning and Thursday afternoon), and a day it
+    does not name, or names with no window, is closed. `value` (e.g. annual
+    revenue) ranks who is kept when not all fit.
     """
 
     id: str
@@ -60,6 +63,7 @@ class RecurringCustomer:
     frequency_days: int
     last_visit_day: int | None = None
     time_windows: tuple[Window, ...] = ()
+    day_windows: Mapping[int, tuple[Window, ...]] | None = None
     value: float = 0.0
     reps: frozenset[str] | None = None
     skills: frozenset[str] = frozenset()
@@ -71,6 +75,12 @@ class RecurringCustomer:
             raise ValueError(f"customer {self.id}: value must be a non-negative number")
         if OCCURRENCE_SEPARATOR in self.id:
             raise ValueError(f"customer {self.id}: ids may not contain {OCCURRENCE_SEPARATOR!r}")
+
+    def windows_on(self, day: int) -> tuple[Window, ...]:
+        """The day's windows, within the day; empty: closed that day."""
+        if self.day_windows is not None:
+            return tuple(self.day_windows.get(day, ()))
+        return self.time_windows or ((0.0, DAY - 1),)
 
     def due_days(self, horizon: int) -> list[tuple[int, list[int]]]:
         """(due day, allowed days) for each visit due inside the horizon.
@@ -209,8 +219,8 @@ def plan_days(
         if occurrences:
             due_customers.append(customer.id)
         for due_day, allowed_days in occurrences:
-            days = [d for d in allowed_days if d in working]
-            day_windows = customer.time_windows or ((0.0, DAY - 1),)
+            # Days someone works and the customer is open.
+            days = [d for d in allowed_days if d in working and customer.windows_on(d)]
             allowed_vehicles = frozenset(
                 RepDay(rep_id, d).vehicle_id
                 for d in days
@@ -224,7 +234,7 @@ def plan_days(
                     id=f"{customer.id}{OCCURRENCE_SEPARATOR}{due_day}",
                     location=customer.location,
                     service=customer.service,
-                    time_windows=tuple((d * DAY + a, d * DAY + b) for d in days for a, b in day_windows),
+                    time_windows=tuple((d * DAY + a, d * DAY + b) for d in days for a, b in customer.windows_on(d)),
                     required=False,
                     penalty=BASE_PENALTY * (1 + 9 * customer.value / top_value) * overdue,
                     skills=customer.skills,

@@ -66,6 +66,24 @@ def test_fixed_appointment_stays_on_its_day_rep_and_time():
     assert plan.is_feasible()
 
 
+def test_a_customer_open_on_some_days_only_is_planned_inside_that_days_window():
+    """Never visited, weekly: allowed on days 0-2. Open only on day 2, 14:00-16:00 (a customer's
+    Thursday afternoon): planned then. A customer closed on every allowed day is left out."""
+    afternoon = (14 * 3600.0, 16 * 3600.0)
+    customers = [
+        RecurringCustomer("thursday-only", 1, 600, 7, day_windows={2: (afternoon,)}),
+        RecurringCustomer("same-every-day", 2, 600, 7, time_windows=((9 * 3600.0, 10 * 3600.0),)),
+        RecurringCustomer("closed", 3, 600, 7, day_windows={0: (), 5: (afternoon,)}),
+    ]
+    plan = plan_days(customers, week(3), line(5), time_limit=2)
+    visits = {v.customer: v for v in plan.visits}
+    assert visits["thursday-only"].day == 2
+    assert afternoon[0] <= visits["thursday-only"].start <= afternoon[1]
+    assert 9 * 3600 <= visits["same-every-day"].start <= 10 * 3600
+    assert "closed" not in visits
+    assert [u.visit for u in plan.unassigned] == ["closed#0"]
+
+
 def test_rep_days_are_keys_not_parsed_names():
     """A rep id with the character the vehicle names use ("@") plans like any other:
     each route comes back under its RepDay, whatever the name looks like."""
