@@ -34,6 +34,7 @@ __all__ = [
     "Progress",
     "RecurringCustomer",
     "RepDay",
+    "ServiceRequest",
     "plan_days",
     "reoptimize",
 ]
@@ -116,6 +117,26 @@ class Appointment:
 
 
 @dataclass(frozen=True)
+class ServiceRequest:
+    """A one-off visit due by `due_day` (a customer's repair, a delivery problem): any working
+    day from the first up to it, or the first days when it is already overdue. It weighs as
+    much as the most valuable recurring visit, so it is left out only when it cannot fit.
+    `day_windows` as for `RecurringCustomer` (None: any time)."""
+
+    id: str
+    location: int
+    service: float
+    due_day: int
+    day_windows: Mapping[int, tuple[Window, ...]] | None = None
+    reps: frozenset[str] | None = None
+
+    def windows_on(self, day: int) -> tuple[Window, ...]:
+        if self.day_windows is not None:
+            return tuple(self.day_windows.get(day, ()))
+        return ((0.0, DAY - 1),)
+
+
+@dataclass(frozen=True)
 class PlannedVisit:
     customer: str
     due_day: int
@@ -190,6 +211,7 @@ def plan_days(
     travel: TravelMatrix,
     *,
     appointments: Sequence[Appointment] = (),
+    requests: Sequence[ServiceRequest] = (),
     time_limit: float = 60.0,
     threads: int = 1,
     seed: int = 0,
@@ -266,6 +288,25 @@ def plan_days(
                 time_windows=((appointment.window[0] + offset, appointment.window[1] + offset),),
                 locked_rep=RepDay(appointment.rep, appointment.day).vehicle_id,
                 reps=frozenset({RepDay(appointment.rep, appointment.day).vehicle_id}),
+            )
+        )
+    for request in requests:
+        last_day = min(horizon - 1, max(request.due_day, 0))
+        days = [d for d in range(last_day + 1) if d in working and request.windows_on(d)]
+        visits.append(
+            Visit(
+                id=request.id,
+                location=request.location,
+                service=request.service,
+                time_windows=tuple((d * DAY + a, d * DAY + b) for d in days for a, b in request.windows_on(d)),
+                required=False,
+                penalty=BASE_PENALTY * 10,
+                reps=frozenset(
+                    RepDay(rep_id, d).vehicle_id
+                    for d in days
+                    for rep_id in working[d]
+                    if request.reps is None or rep_id in request.reps
+                ),
             )
         )
     problem = Problem(tuple(vehicles), tuple(visits), travel, name=f"{horizon}-day plan")

@@ -22,6 +22,7 @@ What PLANNING.md says, and where it happens here:
   covers its window;
 - the day starts and ends at home, else at the centre of the rep's territory;
 - fixed visits keep their own start and end, on their rep's day;
+- an open service request is a visit due by its task's due date;
 - a customer no planned rep may visit is reported (`no_rep`), not planned.
 """
 
@@ -34,7 +35,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from routing.model import Break, Rep, Window
-from routing.planning import Appointment, RecurringCustomer
+from routing.planning import Appointment, RecurringCustomer, ServiceRequest
 from shared.enums import WEEKDAYS, Tier
 
 WeeklySpans = Mapping[str, Sequence[Sequence[str]]]  # {"mon": [["08:00", "12:00"], ...]}
@@ -89,6 +90,15 @@ class FixedVisitRow:
 
 
 @dataclass(frozen=True)
+class ServiceRequestRow:
+    """An open task of kind `service_request` with a customer: a visit due by `due_at`."""
+
+    id: uuid.UUID  # the task's
+    customer: CustomerRow
+    due_at: datetime
+
+
+@dataclass(frozen=True)
 class PlanningInput:
     settings: PlanningSettings
     start_date: date
@@ -97,6 +107,7 @@ class PlanningInput:
     absences: Sequence[AbsenceRow] = ()
     customers: Sequence[CustomerRow] = ()
     fixed_visits: Sequence[FixedVisitRow] = ()
+    service_requests: Sequence[ServiceRequestRow] = ()
 
 
 @dataclass
@@ -108,6 +119,7 @@ class PlanningProblem:
     customers: list[RecurringCustomer]
     shifts: dict[int, list[Rep]]
     appointments: list[Appointment]
+    requests: list[ServiceRequest]
     points: list[LatLon]  # location index -> (lat, lon)
     no_rep: list[uuid.UUID]  # customers no planned rep may visit
     reps_without_start: list[uuid.UUID]  # no home and no territory: not planned
@@ -235,8 +247,27 @@ def build_problem(data: PlanningInput) -> PlanningProblem:
                 service=(visit.planned_end - visit.planned_start).total_seconds(),  # ... and its own end
             )
         )
+    requests = []
+    for request in data.service_requests:
+        row = request.customer
+        allowed = row.rep_ids & planned_reps
+        if not allowed:
+            no_rep.append(row.id)
+            continue
+        if row.id not in customer_location:
+            customer_location[row.id] = location(row.location)
+        requests.append(
+            ServiceRequest(
+                str(request.id),
+                customer_location[row.id],
+                service=60.0 * (row.service_minutes or settings.service_minutes[row.tier]),
+                due_day=local_day(request.due_at, start_date, settings.zone),
+                day_windows=_day_windows(row.visit_windows, start_date, days),
+                reps=frozenset(str(rep) for rep in allowed),
+            )
+        )
     return PlanningProblem(
-        start_date, settings.zone, customers, shifts, appointments, points, no_rep, reps_without_start
+        start_date, settings.zone, customers, shifts, appointments, requests, points, no_rep, reps_without_start
     )
 
 
@@ -255,6 +286,7 @@ __all__ = [
     "PlanningProblem",
     "PlanningSettings",
     "RepRow",
+    "ServiceRequestRow",
     "build_problem",
     "local_day",
 ]

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from routing import Problem, Rep, Visit
-from routing.planning import Appointment, Fleet, Progress, RecurringCustomer, RepDay, plan_days, reoptimize
+from routing.planning import (
+    Appointment,
+    Fleet,
+    Progress,
+    RecurringCustomer,
+    RepDay,
+    ServiceRequest,
+    plan_days,
+    reoptimize,
+)
 from tests.routing.test_solve import line
 
 SHIFT = (8 * 3600.0, 17 * 3600.0)
@@ -82,6 +91,23 @@ def test_a_customer_open_on_some_days_only_is_planned_inside_that_days_window():
     assert 9 * 3600 <= visits["same-every-day"].start <= 10 * 3600
     assert "closed" not in visits
     assert [u.visit for u in plan.unassigned] == ["closed#0"]
+
+
+def test_service_requests_are_planned_by_their_due_day():
+    """Alice works days 0-3 except day 1. A request due on day 1 lands on day 0 (the only working
+    day up to it); an overdue one on day 0; one due on day 1 but only open on day 1 cannot fit."""
+    shifts = {d: [Rep("alice", 0, 0, SHIFT)] for d in (0, 2, 3)}
+    requests = [
+        ServiceRequest("repair", 1, 900, due_day=1),
+        ServiceRequest("overdue", 2, 900, due_day=-3),
+        ServiceRequest("closed", 3, 900, due_day=1, day_windows={1: ((9 * 3600.0, 12 * 3600.0),)}),
+        ServiceRequest("later", 4, 900, due_day=9),
+    ]
+    plan = plan_days([], shifts, line(5), requests=requests, time_limit=2)
+    day_of = {stop.visit: day for (_, day), route in plan.routes.items() for stop in route.stops}
+    assert (day_of["repair"], day_of["overdue"]) == (0, 0)
+    assert day_of["later"] in (0, 2, 3)
+    assert [u.visit for u in plan.unassigned] == ["closed"]
 
 
 def test_rep_days_are_keys_not_parsed_names():

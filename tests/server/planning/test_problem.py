@@ -19,6 +19,7 @@ from server.planning.problem import (
     PlanningInput,
     PlanningSettings,
     RepRow,
+    ServiceRequestRow,
     build_problem,
 )
 from shared.enums import Tier
@@ -191,3 +192,22 @@ def test_the_plan_keeps_the_rules_end_to_end() -> None:
     assert kept.start == 11 * 3600
     assert built.instant(3, kept.start) == datetime(2027, 4, 1, 11, 0, tzinfo=PARIS)
     assert built.instant(3, kept.start).utcoffset() == timedelta(hours=2)
+
+
+def test_a_service_request_is_planned_by_its_due_date() -> None:
+    """A repair due Tuesday evening, at a customer open any time: planned Monday or Tuesday.
+    Alice does not work on Monday, so Tuesday it is, and the request counts local days."""
+    no_monday = {day: spans for day, spans in WEEKDAYS_8_TO_5.items() if day != "mon"}
+    repair = ServiceRequestRow(uuid.UUID(int=700), customer(3), datetime(2027, 3, 30, 23, 30, tzinfo=PARIS))
+    built = build_problem(PlanningInput(SETTINGS, MONDAY, 5, reps=[rep(hours=no_monday)], service_requests=[repair]))
+    [request] = built.requests
+    assert (request.due_day, request.service, request.reps) == (1, 30 * 60.0, frozenset({str(ALICE)}))
+    plan = plan_days(
+        [],
+        built.shifts,
+        HaversineTravel(built.lon_lat_points()),
+        requests=built.requests,
+        time_limit=1,
+    )
+    days = {day for (_, day), route in plan.routes.items() for stop in route.stops if stop.visit == str(repair.id)}
+    assert days == {1}
