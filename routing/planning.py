@@ -46,6 +46,15 @@ BASE_PENALTY = 100_000.0
 OCCURRENCE_SEPARATOR = "#"
 
 
+def _windows_on(
+    day: int, day_windows: Mapping[int, tuple[Window, ...]] | None, every_day: tuple[Window, ...]
+) -> tuple[Window, ...]:
+    """Per-day windows when given (a day not named is closed), else the same every day (none: all day)."""
+    if day_windows is not None:
+        return tuple(day_windows.get(day, ()))
+    return every_day or ((0.0, DAY - 1),)
+
+
 @dataclass(frozen=True)
 class RecurringCustomer:
     """A customer to be seen every `frequency_days` days.
@@ -79,9 +88,7 @@ class RecurringCustomer:
 
     def windows_on(self, day: int) -> tuple[Window, ...]:
         """The day's windows, within the day; empty: closed that day."""
-        if self.day_windows is not None:
-            return tuple(self.day_windows.get(day, ()))
-        return self.time_windows or ((0.0, DAY - 1),)
+        return _windows_on(day, self.day_windows, self.time_windows)
 
     def due_days(self, horizon: int) -> list[tuple[int, list[int]]]:
         """(due day, allowed days) for each visit due inside the horizon.
@@ -131,9 +138,7 @@ class ServiceRequest:
     reps: frozenset[str] | None = None
 
     def windows_on(self, day: int) -> tuple[Window, ...]:
-        if self.day_windows is not None:
-            return tuple(self.day_windows.get(day, ()))
-        return ((0.0, DAY - 1),)
+        return _windows_on(day, self.day_windows, ())
 
 
 @dataclass(frozen=True)

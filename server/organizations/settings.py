@@ -47,8 +47,9 @@ def change_settings(session: Session, actor: Actor, update: OrganizationSettings
     if not actor.is_admin:
         raise Forbidden("Only admins change the organisation's settings", code="ROLE_FORBIDDEN")
     changes = update.model_dump(exclude_unset=True)
-    for name in sorted(name for name, value in changes.items() if value is None):
-        raise InvalidInput(f"{name} cannot be null", extra={"field": name})
+    nulled = sorted(name for name, value in changes.items() if value is None)
+    if nulled:
+        raise InvalidInput(f"{nulled[0]} cannot be null", extra={"field": nulled[0]})
     org = session.scalar(select(Organization).where(Organization.id == actor.org_id).with_for_update())
     assert org is not None
     _check_timezone(changes.get("timezone"))

@@ -217,7 +217,7 @@ def build_problem(data: PlanningInput) -> PlanningProblem:
             RecurringCustomer(
                 str(row.id),
                 customer_location[row.id],
-                service=60.0 * (row.service_minutes or settings.service_minutes[row.tier]),
+                service=_service_seconds(row, settings),
                 frequency_days=row.visit_frequency_days or settings.visit_frequency_days[row.tier],
                 last_visit_day=None
                 if row.last_visit_at is None
@@ -260,7 +260,7 @@ def build_problem(data: PlanningInput) -> PlanningProblem:
             ServiceRequest(
                 str(request.id),
                 customer_location[row.id],
-                service=60.0 * (row.service_minutes or settings.service_minutes[row.tier]),
+                service=_service_seconds(row, settings),
                 due_day=local_day(request.due_at, start_date, settings.zone),
                 day_windows=_day_windows(row.visit_windows, start_date, days),
                 reps=frozenset(str(rep) for rep in allowed),
@@ -269,6 +269,11 @@ def build_problem(data: PlanningInput) -> PlanningProblem:
     return PlanningProblem(
         start_date, settings.zone, customers, shifts, appointments, requests, points, no_rep, reps_without_start
     )
+
+
+def _service_seconds(row: CustomerRow, settings: PlanningSettings) -> float:
+    """The customer's own time on site, else its tier's."""
+    return 60.0 * (row.service_minutes or settings.service_minutes[row.tier])
 
 
 def _day_windows(weekly: WeeklySpans, start_date: date, days: int) -> dict[int, tuple[Window, ...]] | None:
