@@ -24,6 +24,8 @@ from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers, problem_response
 from server.middleware import BodySizeLimit, require_json_body
 from server.organizations.router import router as organizations_router
+from server.planning.router import plans_router
+from server.planning.router import runs_router as planning_runs_router
 from server.sync.router import files_router
 from server.sync.router import router as sync_router
 from server.tasks.router import router as tasks_router
@@ -86,6 +88,8 @@ def create_app(
         devices_router,
         organizations_router,
         absences_router,
+        planning_runs_router,
+        plans_router,
     ):
         api.include_router(router, dependencies=json_only)
     # Sync checks content types per endpoint: files take any type, push takes JSON.

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=20, alias="DB_MAX_OVERFLOW", ge=0)
     log_level: str = Field(default="info", alias="LOG_LEVEL")
     position_retention_days: int = Field(default=180, alias="POSITION_RETENTION_DAYS", ge=1)
+    # An OSRM (or Valhalla with format=osrm) server's base URL: planning takes road
+    # times and distances from its /table service instead of haversine x circuity.
+    routing_osrm_url: str | None = Field(default=None, alias="ROUTING_OSRM_URL")
     # Server connections end a transaction idle this long (it would hold back sync pulls).
     idle_in_transaction_ms: int = Field(default=60_000, alias="DB_IDLE_IN_TRANSACTION_MS", ge=1_000)
 

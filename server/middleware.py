@@ -50,8 +50,12 @@ JSON_TYPES = ("application/json", "application/merge-patch+json")
 
 
 async def require_json_body(request: Request) -> None:
-    """Writes with a JSON body must say so: 415 otherwise (never a guess)."""
+    """Writes with a JSON body must say so: 415 otherwise (never a guess). An action without
+    a body at all (`POST .../publish`) has nothing to describe."""
     if request.method in ("POST", "PUT", "PATCH"):
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        bodiless = request.headers.get("content-length", "0") == "0" and "transfer-encoding" not in request.headers
+        if bodiless and not content_type:
+            return
         if content_type not in JSON_TYPES and not content_type.endswith("+json"):
             raise StarletteHTTPException(415, f"Content-Type must be application/json, not {content_type or 'missing'}")

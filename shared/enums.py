@@ -116,3 +116,15 @@ class AbsenceKind(StrEnum):
     sick = "sick"
     training = "training"
     other = "other"
+
+
+class PlanningRunStatus(StrEnum):
+    """A planning run's life (PLANNING.md): queued -> running -> succeeded -> published,
+    or failed / cancelled. A part (one manager's team) uses the first five."""
+
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+    published = "published"

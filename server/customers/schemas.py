@@ -31,6 +31,9 @@ class CustomerFields(StrictModel):
     tier: Tier | None = None
     annual_revenue: Money | None = None
     visit_frequency_days: int | None = Field(default=None, ge=1, le=365)
+    service_minutes: int | None = Field(
+        default=None, ge=1, le=720, description="Time on site in minutes; overrides the tier's default"
+    )
     visit_windows: WeeklyHours | None = None
     tags: list[Tag] | None = Field(default=None, max_length=50)
     phone: str | None = Field(default=None, max_length=40)
@@ -63,6 +66,7 @@ class CustomerRead(TenantRead):
     tier: Tier
     annual_revenue: Decimal | None
     visit_frequency_days: int | None
+    service_minutes: int | None
     visit_windows: dict[str, list[list[str]]]
     tags: list[str]
     phone: str | None

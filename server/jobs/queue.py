@@ -7,11 +7,13 @@ add their tasks to `blueprint`.
 
 from __future__ import annotations
 
+import json
 import uuid
 from functools import lru_cache
 from typing import Any
 
 from procrastinate import App, Blueprint, PsycopgConnector
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.config import Settings, get_settings
@@ -26,6 +28,23 @@ def make_job_app(settings: Settings | None = None, url: str | None = None) -> Ap
     app = App(connector=connector)
     app.add_tasks_from(blueprint, namespace="fieldforce")
     return app
+
+
+def defer_in_transaction(session: Session, task_name: str, args: dict[str, Any], *, queue: str = "default") -> int:
+    """Queue a job in the caller's transaction: it exists (and a worker sees it) only if
+    the transaction commits, so a request that fails leaves no job behind.
+
+    The same SQL function procrastinate's own `defer` calls; its insert trigger
+    notifies listening workers when the transaction commits.
+    """
+    job_id = session.execute(
+        text(
+            "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, "
+            "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1]))"
+        ),
+        {"queue": queue, "task": task_name, "args": json.dumps(args)},
+    ).scalar_one()
+    return int(job_id)
 
 
 @lru_cache
@@ -59,3 +78,21 @@ def purge_positions_job(timestamp: int) -> dict[str, int]:
     from server.tracking.retention import purge_positions
 
     return {"deleted": purge_positions(_worker_sessions(), get_settings().position_retention_days)}
+
+
+@blueprint.task(name="plan_run_part", queue="planning", retry=0)
+def plan_run_part_job(part_id: str) -> dict[str, Any]:
+    """Solve one team's share of a planning run, writing progress as it goes."""
+    from server.planning.job import execute_part
+
+    return execute_part(_worker_sessions(), uuid.UUID(part_id), osrm_url=get_settings().routing_osrm_url)
+
+
+@blueprint.periodic(cron="* * * * *")
+@blueprint.task(name="fail_lost_planning_parts", queue="default", retry=0)
+def fail_lost_planning_parts_job(timestamp: int) -> dict[str, int]:
+    """Every minute: a planning part whose worker died is marked failed, not left running."""
+    from server.planning.runs import fail_lost_parts
+
+    with transaction(_worker_sessions()) as session:
+        return {"failed": fail_lost_parts(session)}

@@ -8,6 +8,7 @@ from server.models.customer import Contact, Customer
 from server.models.files import FileChunk, StoredFile
 from server.models.organization import Organization
 from server.models.plan import Plan
+from server.models.planning_run import PlanningRun, PlanningRunPart
 from server.models.sync import SyncChange, SyncClient, SyncConflict, SyncMutationResult, SyncRejection
 from server.models.territory import Territory, TerritoryRep
 from server.models.tracking import Device, LastPosition, Position, Workday
@@ -28,6 +29,8 @@ __all__ = [
     "Organization",
     "Photo",
     "Plan",
+    "PlanningRun",
+    "PlanningRunPart",
     "Position",
     "RefreshToken",
     "StoredFile",

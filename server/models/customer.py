@@ -65,6 +65,8 @@ class Customer(FieldClocksMixin, TenantMixin, Base):
     annual_revenue: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     # Overrides the tier's default visit frequency when set.
     visit_frequency_days: Mapped[int | None] = mapped_column(Integer)
+    # Overrides the tier's default time on site (minutes) when set.
+    service_minutes: Mapped[int | None] = mapped_column(Integer)
     # {"mon": [["09:00", "12:00"]], ...}: when the customer accepts visits.
     visit_windows: Mapped[dict[str, list[list[str]]]] = mapped_column(JSONB, nullable=False, server_default="{}")
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False, server_default="{}")

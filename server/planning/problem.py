@@ -108,6 +108,7 @@ class PlanningInput:
     customers: Sequence[CustomerRow] = ()
     fixed_visits: Sequence[FixedVisitRow] = ()
     service_requests: Sequence[ServiceRequestRow] = ()
+    watermark: str = ""  # a digest of the rows read (the repository's), for PLAN_STALE
 
 
 @dataclass
@@ -139,6 +140,11 @@ def seconds_of(clock: str) -> float:
     """ "08:30" -> 30600.0; "24:00" is the end of the day."""
     hours, minutes = clock.split(":")
     return int(hours) * 3600.0 + int(minutes) * 60.0
+
+
+def seconds_of_day(moment: datetime) -> float:
+    """Wall-clock seconds since local midnight of an aware instant already in the zone wanted."""
+    return moment.hour * 3600.0 + moment.minute * 60.0 + moment.second + moment.microsecond / 1e6
 
 
 def local_day(moment: datetime, start_date: date, zone: ZoneInfo) -> int:
@@ -234,8 +240,7 @@ def build_problem(data: PlanningInput) -> PlanningProblem:
         working = {rep.id for rep in shifts.get(day, [])}
         if not 0 <= day < days or str(visit.rep_id) not in working:
             continue  # outside the horizon, or its rep is not planned that day: it stays as it is
-        local_start = visit.planned_start.astimezone(settings.zone)
-        begins = local_start.hour * 3600.0 + local_start.minute * 60.0 + local_start.second
+        begins = seconds_of_day(visit.planned_start.astimezone(settings.zone))
         where = customer_location.get(visit.customer_id)
         appointments.append(
             Appointment(

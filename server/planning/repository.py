@@ -13,6 +13,7 @@ owner is planned.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,7 +36,7 @@ from server.planning.problem import (
     RepRow,
     ServiceRequestRow,
 )
-from shared.enums import CustomerStatus, TaskKind, TaskStatus, VisitStatus
+from shared.enums import CustomerStatus, Role, TaskKind, TaskStatus, VisitStatus
 
 PLANNED_STATUSES = (CustomerStatus.customer, CustomerStatus.prospect)
 
@@ -43,6 +44,28 @@ PLANNED_STATUSES = (CustomerStatus.customer, CustomerStatus.prospect)
 def _lat_lon(column: Any) -> tuple[Any, Any]:
     point = cast(column, Geometry)
     return func.ST_Y(point), func.ST_X(point)
+
+
+class Watermark:
+    """A digest of every row a run read, with its row_version, and of the settings.
+
+    Publishing reads the same rows again: a different digest means the input
+    changed since the run read it (a customer edited, moved or added, a visit
+    fixed, an absence entered), so the plan may be wrong (`PLAN_STALE`).
+    """
+
+    def __init__(self) -> None:
+        self._entries: list[str] = []
+
+    def add(self, kind: str, row_id: uuid.UUID, row_version: int) -> None:
+        self._entries.append(f"{kind}:{row_id}:{row_version}")
+
+    def add_value(self, kind: str, value: object) -> None:
+        self._entries.append(f"{kind}={value!r}")
+
+    def hexdigest(self) -> str:
+        # Sorted: the digest does not depend on the order rows come back in.
+        return hashlib.sha256(";".join(sorted(self._entries)).encode()).hexdigest()
 
 
 def load_planning_input(
@@ -59,23 +82,26 @@ def load_planning_input(
         lunch_window=effective.lunch.window,
         lunch_minutes=effective.lunch.minutes,
     )
-    reps = _reps(session, org_id, rep_ids)
+    watermark = Watermark()
+    watermark.add_value("settings", settings)
+    reps = _reps(session, org_id, rep_ids, watermark)
     planned = [rep.id for rep in reps]
-    customers = _customers(session, org_id, planned)
+    customers = _customers(session, org_id, planned, watermark)
     last_day = start_date + timedelta(days=days - 1)
     return PlanningInput(
         settings=settings,
         start_date=start_date,
         days=days,
         reps=reps,
-        absences=_absences(session, org_id, planned, start_date, last_day),
+        absences=_absences(session, org_id, planned, start_date, last_day, watermark),
         customers=list(customers.values()),
-        fixed_visits=_fixed_visits(session, org_id, planned, customers, start_date, last_day, settings.zone),
-        service_requests=_service_requests(session, org_id, customers),
+        fixed_visits=_fixed_visits(session, org_id, planned, customers, start_date, last_day, settings.zone, watermark),
+        service_requests=_service_requests(session, org_id, customers, watermark),
+        watermark=watermark.hexdigest(),
     )
 
 
-def _reps(session: Session, org_id: uuid.UUID, rep_ids: Sequence[uuid.UUID]) -> list[RepRow]:
+def _reps(session: Session, org_id: uuid.UUID, rep_ids: Sequence[uuid.UUID], watermark: Watermark) -> list[RepRow]:
     home_lat, home_lon = _lat_lon(User.home_location)
     centres = (
         select(
@@ -89,27 +115,24 @@ def _reps(session: Session, org_id: uuid.UUID, rep_ids: Sequence[uuid.UUID]) -> 
         .subquery()
     )
     rows = session.execute(
-        select(User.id, User.working_hours, home_lat, home_lon, centres.c.lat, centres.c.lon)
+        select(User.id, User.row_version, User.working_hours, home_lat, home_lon, centres.c.lat, centres.c.lon)
         .outerjoin(centres, centres.c.user_id == User.id)
         .where(User.org_id == org_id, User.id.in_(rep_ids), User.deleted_at.is_(None), User.active.is_(True))
         .order_by(User.id)
     )
-    return [
-        RepRow(
-            user_id,
-            hours or {},
-            _point(lat, lon),
-            _point(centre_lat, centre_lon),
-        )
-        for user_id, hours, lat, lon, centre_lat, centre_lon in rows
-    ]
+    reps = []
+    for user_id, row_version, hours, lat, lon, centre_lat, centre_lon in rows:
+        watermark.add("user", user_id, row_version)
+        watermark.add_value(f"centre:{user_id}", (centre_lat, centre_lon))
+        reps.append(RepRow(user_id, hours or {}, _point(lat, lon), _point(centre_lat, centre_lon)))
+    return reps
 
 
 def _absences(
-    session: Session, org_id: uuid.UUID, rep_ids: list[uuid.UUID], first: date, last: date
+    session: Session, org_id: uuid.UUID, rep_ids: list[uuid.UUID], first: date, last: date, watermark: Watermark
 ) -> list[AbsenceRow]:
     rows = session.execute(
-        select(Absence.user_id, Absence.starts_on, Absence.ends_on).where(
+        select(Absence.id, Absence.row_version, Absence.user_id, Absence.starts_on, Absence.ends_on).where(
             Absence.org_id == org_id,
             Absence.deleted_at.is_(None),
             or_(Absence.user_id.is_(None), Absence.user_id.in_(rep_ids)),
@@ -117,10 +140,16 @@ def _absences(
             Absence.ends_on >= first,
         )
     )
-    return [AbsenceRow(user_id, starts_on, ends_on) for user_id, starts_on, ends_on in rows]
+    absences = []
+    for absence_id, row_version, user_id, starts_on, ends_on in rows:
+        watermark.add("absence", absence_id, row_version)
+        absences.append(AbsenceRow(user_id, starts_on, ends_on))
+    return absences
 
 
-def _customers(session: Session, org_id: uuid.UUID, rep_ids: list[uuid.UUID]) -> dict[uuid.UUID, CustomerRow]:
+def _customers(
+    session: Session, org_id: uuid.UUID, rep_ids: list[uuid.UUID], watermark: Watermark
+) -> dict[uuid.UUID, CustomerRow]:
     """Customers in scope, with the planned reps who may visit each."""
     territory_reps: dict[uuid.UUID, set[uuid.UUID]] = {}
     for territory_id, user_id in session.execute(
@@ -133,12 +162,14 @@ def _customers(session: Session, org_id: uuid.UUID, rep_ids: list[uuid.UUID]) ->
     rows = session.execute(
         select(
             Customer.id,
+            Customer.row_version,
             lat,
             lon,
             Customer.tier,
             Customer.territory_id,
             Customer.owner_id,
             Customer.visit_frequency_days,
+            Customer.service_minutes,
             Customer.last_visit_at,
             Customer.visit_windows,
             cast(func.coalesce(Customer.annual_revenue, 0), Float),
@@ -154,7 +185,21 @@ def _customers(session: Session, org_id: uuid.UUID, rep_ids: list[uuid.UUID]) ->
     )
     planned = set(rep_ids)
     customers = {}
-    for customer_id, c_lat, c_lon, tier, territory_id, owner_id, frequency, last_visit, windows, revenue in rows:
+    for (
+        customer_id,
+        row_version,
+        c_lat,
+        c_lon,
+        tier,
+        territory_id,
+        owner_id,
+        frequency,
+        minutes,
+        last_visit,
+        windows,
+        revenue,
+    ) in rows:
+        watermark.add("customer", customer_id, row_version)
         allowed = set(territory_reps.get(territory_id, set())) if territory_id else set()
         if owner_id in planned:
             allowed.add(owner_id)
@@ -164,6 +209,7 @@ def _customers(session: Session, org_id: uuid.UUID, rep_ids: list[uuid.UUID]) ->
             tier,
             frozenset(allowed),
             visit_frequency_days=frequency,
+            service_minutes=minutes,
             last_visit_at=last_visit,
             visit_windows=windows or {},
             annual_revenue=float(revenue),
@@ -179,11 +225,14 @@ def _fixed_visits(
     first: date,
     last: date,
     zone: ZoneInfo,
+    watermark: Watermark,
 ) -> list[FixedVisitRow]:
     begins = datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
     ends = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     rows = session.execute(
-        select(Visit.id, Visit.customer_id, Visit.rep_id, Visit.planned_start, Visit.planned_end).where(
+        select(
+            Visit.id, Visit.row_version, Visit.customer_id, Visit.rep_id, Visit.planned_start, Visit.planned_end
+        ).where(
             Visit.org_id == org_id,
             Visit.deleted_at.is_(None),
             Visit.fixed.is_(True),
@@ -194,19 +243,20 @@ def _fixed_visits(
             Visit.planned_end.is_not(None),
         )
     )
-    return [
-        FixedVisitRow(visit_id, customer_id, rep_id, customers[customer_id].location, start, end)
-        for visit_id, customer_id, rep_id, start, end in rows
+    fixed = []
+    for visit_id, row_version, customer_id, rep_id, start, end in rows:
+        watermark.add("visit", visit_id, row_version)
         # a fixed visit at a customer out of scope stays as it is; the times are filtered in SQL
-        if customer_id in customers and start is not None and end is not None
-    ]
+        if customer_id in customers and start is not None and end is not None:
+            fixed.append(FixedVisitRow(visit_id, customer_id, rep_id, customers[customer_id].location, start, end))
+    return fixed
 
 
 def _service_requests(
-    session: Session, org_id: uuid.UUID, customers: dict[uuid.UUID, CustomerRow]
+    session: Session, org_id: uuid.UUID, customers: dict[uuid.UUID, CustomerRow], watermark: Watermark
 ) -> list[ServiceRequestRow]:
     rows = session.execute(
-        select(Task.id, Task.customer_id, Task.due_at).where(
+        select(Task.id, Task.row_version, Task.customer_id, Task.due_at).where(
             Task.org_id == org_id,
             Task.deleted_at.is_(None),
             Task.kind == TaskKind.service_request,
@@ -215,10 +265,40 @@ def _service_requests(
             Task.due_at.is_not(None),
         )
     )
+    requests = []
+    for task_id, row_version, customer_id, due_at in rows:
+        watermark.add("task", task_id, row_version)
+        if customer_id is not None and due_at is not None:  # both filtered in SQL; typed as optional
+            requests.append(ServiceRequestRow(task_id, customers[customer_id], due_at))
+    return requests
+
+
+def load_unserved_customers(session: Session, org_id: uuid.UUID) -> list[CustomerRow]:
+    """Customers in planning's scope whom no active rep of the organisation may visit: their
+    territory has no rep (or they have none) and their owner is not an active rep. An
+    organisation-wide run reports them (`no_rep`) instead of silently leaving them out."""
+    active_reps = select(User.id).where(
+        User.org_id == org_id, User.deleted_at.is_(None), User.active.is_(True), User.role == Role.rep
+    )
+    served_territories = select(TerritoryRep.territory_id).where(
+        TerritoryRep.org_id == org_id, TerritoryRep.user_id.in_(active_reps)
+    )
+    lat, lon = _lat_lon(Customer.location)
+    rows = session.execute(
+        select(Customer.id, lat, lon, Customer.tier, Customer.visit_frequency_days, Customer.last_visit_at)
+        .where(
+            Customer.org_id == org_id,
+            Customer.deleted_at.is_(None),
+            Customer.location.is_not(None),
+            Customer.status.in_(PLANNED_STATUSES),
+            or_(Customer.territory_id.is_(None), Customer.territory_id.not_in(served_territories)),
+            or_(Customer.owner_id.is_(None), Customer.owner_id.not_in(active_reps)),
+        )
+        .order_by(Customer.id)
+    )
     return [
-        ServiceRequestRow(task_id, customers[customer_id], due_at)
-        for task_id, customer_id, due_at in rows
-        if customer_id is not None and due_at is not None  # both filtered in SQL; typed as optional
+        CustomerRow(customer_id, (c_lat, c_lon), tier, frozenset(), visit_frequency_days=frequency, last_visit_at=last)
+        for customer_id, c_lat, c_lon, tier, frequency, last in rows
     ]
 
 

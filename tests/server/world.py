@@ -31,13 +31,16 @@ from server.models import (
     Opportunity,
     Order,
     Organization,
+    Plan,
+    PlanningRun,
+    PlanningRunPart,
     Task,
     Territory,
     TerritoryRep,
     User,
     Visit,
 )
-from shared.enums import AbsenceKind, Role
+from shared.enums import AbsenceKind, PlanningRunStatus, Role
 
 PASSWORD = "correct-horse-battery"
 
@@ -74,6 +77,8 @@ class World:
     r1_phone = _id(0x3001)
     r1_day_off = _id(0x4001)  # 2026-12-24
     holiday_a = _id(0x4002)  # org A, 2026-12-25
+    r1_plan = _id(0x5001)  # r1's published day, 2026-11-02: one stop, c1's visit
+    m1_run = _id(0x5002)  # m1's run for r1, succeeded, its input since changed (publishing is stale)
 
     def child(self, kind: str, customer: uuid.UUID) -> uuid.UUID:
         """Ids of the records hanging off a customer (contact, visit, ...)."""
@@ -193,6 +198,52 @@ def build_world(session: Session) -> World:
             ),
             Absence(id=w.holiday_a, org_id=w.org_a, starts_on=christmas, ends_on=christmas, kind=AbsenceKind.holiday),
         ]
+    )
+    session.flush()
+    stop_at = when.isoformat()
+    session.add(
+        Plan(
+            id=w.r1_plan,
+            org_id=w.org_a,
+            rep_id=w.r1,
+            plan_date=when.date(),
+            stops=[
+                {
+                    "visit_id": str(w.child("visit", w.c1)),
+                    "customer_id": str(w.c1),
+                    "kind": "recurring",
+                    "arrival": stop_at,
+                    "start": stop_at,
+                    "departure": stop_at,
+                }
+            ],
+        )
+    )
+    params = {"rep_ids": [str(w.r1)], "start_date": "2026-11-02", "days": 1, "time_limit_s": 1, "seed": 0}
+    session.add(
+        PlanningRun(
+            id=w.m1_run,
+            org_id=w.org_a,
+            created_by=w.m1,
+            status=PlanningRunStatus.succeeded,
+            params={**params, "publish": False, "organisation_wide": False},
+            summary={"due": 0, "planned": 0, "unassigned": 0, "distance_m": 0, "drive_s": 0, "service_s": 0},
+            days=[],
+            unassigned=[],
+        )
+    )
+    session.flush()
+    session.add(
+        PlanningRunPart(
+            org_id=w.org_a,
+            run_id=w.m1_run,
+            part=0,
+            rep_ids=[str(w.r1)],
+            status=PlanningRunStatus.succeeded,
+            phase="done",
+            percent=100.0,
+            watermark="read-before-the-world-changed",
+        )
     )
     session.flush()
     return w

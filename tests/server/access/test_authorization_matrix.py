@@ -395,6 +395,28 @@ CASES: list[Case] = [
         statuses(200, 403, 403, 200),
         lambda: {"service_minutes": {"A": 50}},
     ),
+    # planning (m1's run for r1, finished and since gone stale; r1's published 2026-11-02)
+    Case("list planning runs", "GET", "/api/v1/planning/runs", statuses(200, 200, 403, 200)),
+    Case(
+        "plan r1's next days",
+        "POST",
+        "/api/v1/planning/runs",
+        statuses(202, 202, 403, 422),
+        lambda: {"rep_ids": [str(W.r1)], "days": 2, "time_limit_s": 1},
+    ),
+    Case("get m1's run", "GET", f"/api/v1/planning/runs/{W.m1_run}", statuses(200, 200, 403, 404)),
+    Case("publish m1's stale run", "POST", f"/api/v1/planning/runs/{W.m1_run}/publish", statuses(409, 409, 403, 404)),
+    Case("cancel m1's finished run", "POST", f"/api/v1/planning/runs/{W.m1_run}/cancel", statuses(409, 409, 403, 404)),
+    Case("list published days", "GET", "/api/v1/plans", READ_ALL),
+    Case("get r1's day", "GET", f"/api/v1/plans/{W.r1_plan}", READ_ONE),
+    Case(
+        "re-plan r1's day, long over",
+        "POST",
+        f"/api/v1/plans/{W.r1_plan}/reoptimize",
+        statuses(409, 409, 409, 404),
+        lambda: {},
+    ),
+    Case("adherence of r1's day", "GET", f"/api/v1/plans/{W.r1_plan}/adherence", READ_ONE),
     # files (content-addressed)
     Case("head unknown file", "HEAD", f"/api/v1/files/{'0' * 64}", statuses(404, 404, 404, 404)),
     Case("get unknown file", "GET", f"/api/v1/files/{'0' * 64}", statuses(404, 404, 404, 404)),
@@ -466,5 +488,7 @@ def _template(path: str) -> str:
     path = re.sub(r"/users/[0-9a-f-]{36}/track$", "/users/{user_id}/track", path)
     path = re.sub(r"/visits/[0-9a-f-]{36}/presence$", "/visits/{visit_id}/presence", path)
     path = re.sub(r"/territories/[0-9a-f-]{36}/coverage$", "/territories/{item_id}/coverage", path)
+    path = re.sub(r"/planning/runs/[0-9a-f-]{36}", "/planning/runs/{run_id}", path)
+    path = re.sub(r"/plans/[0-9a-f-]{36}", "/plans/{plan_id}", path)
     path = re.sub(r"/[0-9a-f]{64}$", "/{sha256}", path)
     return re.sub(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "/{item_id}", path)
