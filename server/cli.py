@@ -315,6 +315,112 @@ def tiers_recompute(
     typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
+@app.command("plan")
+def plan_command(
+    org: Annotated[uuid.UUID, typer.Option(help="Organisation id")],
+    start: Annotated[
+        str | None, typer.Option(help="First day, YYYY-MM-DD (default: tomorrow in the organisation's time zone)")
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, max=28)] = 5,
+    rep: Annotated[list[uuid.UUID] | None, typer.Option("--rep", help="A rep to plan (repeat; default: all)")] = None,
+    time_limit: Annotated[int, typer.Option(min=1, max=600, help="Solver seconds per team")] = 30,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    publish: Annotated[bool, typer.Option("--publish", help="Publish the plan when it succeeds")] = False,
+    defer: Annotated[bool, typer.Option("--defer", help="Queue it for workers instead of solving here")] = False,
+) -> None:
+    """Plan reps' days (as the organisation's admin), with a progress bar; optionally publish."""
+    import threading
+
+    from sqlalchemy import select
+
+    from server.access.actor import load_actor
+    from server.db import transaction
+    from server.errors import AppError
+    from server.models import PlanningRun, User
+    from server.planning.job import execute_part
+    from server.planning.publish import publish_run
+    from server.planning.runs import parts_of, run_progress, start_run
+    from server.planning.schemas import PlanningRunCreate
+    from shared.enums import PlanningRunStatus, Role
+
+    sessions = _session_factory()
+    try:
+        body = PlanningRunCreate(
+            rep_ids=rep or None,
+            start_date=date.fromisoformat(start) if start else None,
+            days=days,
+            time_limit_s=time_limit,
+            seed=seed,
+            publish=publish and defer,
+        )
+    except ValueError as exc:  # a bad date or option (pydantic's ValidationError is a ValueError)
+        raise _fail(f"invalid option: {exc}") from exc
+    try:
+        with transaction(sessions) as session:
+            admin = session.scalars(
+                select(User)
+                .where(User.org_id == org, User.role == Role.admin, User.active.is_(True), User.deleted_at.is_(None))
+                .order_by(User.created_at)
+            ).first()
+            if admin is None:
+                raise _fail(f"organisation {org} not found (or it has no active admin)")
+            actor = load_actor(session, admin)
+            run = start_run(session, actor, body, queue_jobs=defer)
+            run_id, admin_id = run.id, admin.id
+            part_ids = [part.id for part in parts_of(session, [run.id])[run.id]]
+    except AppError as exc:
+        raise _fail(f"{exc.code}: {exc.detail}") from exc
+    if defer:
+        typer.echo(f"run {run_id} queued in {len(part_ids)} part(s); follow it at /api/v1/planning/runs/{run_id}")
+        return
+
+    settings = get_settings()
+    solver = threading.Thread(
+        target=lambda: [execute_part(sessions, part, osrm_url=settings.routing_osrm_url) for part in part_ids],
+        daemon=True,
+    )
+    solver.start()
+    with _progress() as bar:
+        task = bar.add_task("queued", total=100)
+        while solver.is_alive():
+            solver.join(timeout=0.5)
+            with transaction(sessions) as session:
+                stored = session.get(PlanningRun, run_id)
+                if stored is not None:
+                    progress = run_progress(stored, parts_of(session, [run_id])[run_id])
+                    bar.update(task, description=progress["phase"], completed=progress["percent"])
+        bar.update(task, completed=100)
+    with transaction(sessions) as session:
+        stored = session.get(PlanningRun, run_id)
+        if stored is None or stored.status is not PlanningRunStatus.succeeded:
+            error = (stored.error or {}) if stored else {}
+            raise _fail(f"run {run_id} failed: {error.get('code')}: {error.get('detail')}")
+        summary = dict(stored.summary or {})
+    table = Table(title=f"Run {run_id}")
+    for column in ("due", "planned", "unassigned", "km", "drive h", "on site h"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(summary["due"]),
+        str(summary["planned"]),
+        str(summary["unassigned"]),
+        f"{summary['distance_m'] / 1000:.1f}",
+        f"{summary['drive_s'] / 3600:.1f}",
+        f"{summary['service_s'] / 3600:.1f}",
+    )
+    Console().print(table)
+    if publish:
+        try:
+            with transaction(sessions) as session:
+                admin_user = session.get(User, admin_id)
+                assert admin_user is not None
+                publish_run(session, load_actor(session, admin_user), run_id)
+        except AppError as exc:
+            raise _fail(f"not published: {exc.code}: {exc.detail}") from exc
+        typer.echo(f"run {run_id} published")
+    else:
+        typer.echo(f"run {run_id} succeeded; publish with --publish or POST /api/v1/planning/runs/{run_id}/publish")
+
+
 # ---- serve / worker ---------------------------------------------------------------------
 
 

@@ -67,7 +67,11 @@ def _drive_seconds(route: Route) -> float:
     """The route's time behind the wheel: its length less time on site, waiting and breaks."""
     on_site = sum(stop.departure - stop.start for stop in route.stops)
     waiting = sum(stop.waiting for stop in route.stops)
-    breaks = sum(taken.duration for taken in route.breaks)
+    # A break taken before leaving or after coming home is not inside the route's span.
+    breaks = sum(
+        max(0.0, min(taken.start + taken.duration, route.end_time) - max(taken.start, route.start_time))
+        for taken in route.breaks
+    )
     return max(0.0, route.duration - on_site - waiting - breaks)
 
 

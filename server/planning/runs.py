@@ -89,8 +89,11 @@ def _teams(reps: list[User]) -> list[list[User]]:
     return sorted(by_manager.values(), key=lambda team: (-len(team), str(team[0].id)))
 
 
-def start_run(session: Session, actor: Actor, body: PlanningRunCreate, *, now: datetime | None = None) -> PlanningRun:
-    """Check the request, store the run and its parts, and queue one job per part (one transaction)."""
+def start_run(
+    session: Session, actor: Actor, body: PlanningRunCreate, *, now: datetime | None = None, queue_jobs: bool = True
+) -> PlanningRun:
+    """Check the request, store the run and its parts, and queue one job per part (one transaction).
+    `queue_jobs=False`: the caller runs the parts itself (`fieldforce plan`)."""
     require_planner(actor)
     now = now or datetime.now(UTC)
     today = now.astimezone(organisation_zone(session, actor.org_id)).date()
@@ -127,7 +130,8 @@ def start_run(session: Session, actor: Actor, body: PlanningRunCreate, *, now: d
         )
         session.add(part)
         session.flush()
-        part.job_id = defer_in_transaction(session, PLAN_PART_TASK, {"part_id": str(part.id)}, queue=PLANNING_QUEUE)
+        if queue_jobs:
+            part.job_id = defer_in_transaction(session, PLAN_PART_TASK, {"part_id": str(part.id)}, queue=PLANNING_QUEUE)
     session.flush()
     return run
 

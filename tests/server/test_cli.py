@@ -179,3 +179,24 @@ def test_worker_started_by_serve_dies_with_it(cli_env):
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_plan_solves_with_a_progress_bar_and_publishes(cli_env, demo, engine):
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    args = ["plan", "--org", str(demo["org_id"]), "--start", monday.isoformat(), "--days", "2", "--time-limit", "2"]
+    result = fieldforce(cli_env, *args, "--publish")
+    assert "100/100" in result.stderr  # the progress bar, finished
+    assert re.search(r"│\s+\d+ │\s+\d+ │\s+\d+ │", result.stdout)  # the summary table
+    run_id = re.search(r"run (\S+) published", result.stdout).group(1)  # type: ignore[union-attr]
+    with engine.connect() as conn:
+        status = conn.execute(text("SELECT status FROM planning_runs WHERE id = :id"), {"id": run_id}).scalar()
+        plans = conn.execute(text("SELECT count(*) FROM plans WHERE org_id = :org"), {"org": demo["org_id"]}).scalar()
+    assert status == "published" and plans > 0
+
+    bad = fieldforce(cli_env, "plan", "--org", str(demo["org_id"]), "--start", "someday", check=False)
+    assert bad.returncode == 1 and "invalid option" in bad.stderr
+    far = fieldforce(cli_env, "plan", "--org", str(demo["org_id"]), "--start", "2099-01-01", check=False)
+    assert far.returncode == 1 and "START_DATE_OUT_OF_RANGE" in far.stderr
