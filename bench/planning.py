@@ -49,7 +49,7 @@ SECRET = "bench-secret-" + "x" * 40
 RUNS = "/api/v1/planning/runs"
 
 
-def seeded_org(url: str, slug: str, reps: int, customers: int, team_size: int) -> uuid.UUID:
+def seeded_org(url: str, slug: str, reps: int, customers: int, team_size: int, seed: int) -> uuid.UUID:
     """The organisation `slug` (seeded once), its reps regrouped into teams of `team_size`."""
     engine = create_engine(url)
     with Session(engine) as session:
@@ -58,7 +58,7 @@ def seeded_org(url: str, slug: str, reps: int, customers: int, team_size: int) -
         began = time.perf_counter()
         with Session(engine) as session, session.begin():
             org_id = seed_demo(
-                session, SeedOptions(reps=reps, customers=customers, seed=7, slug=slug, name=slug, history_months=6)
+                session, SeedOptions(reps=reps, customers=customers, seed=seed, slug=slug, name=slug, history_months=6)
             ).org_id
         print(f"seeded {slug}: {reps} reps, {customers} customers in {time.perf_counter() - began:.0f} s")
     with Session(engine) as session, session.begin():
@@ -71,6 +71,7 @@ def seeded_org(url: str, slug: str, reps: int, customers: int, team_size: int) -
         teams = (len(rep_ids) + team_size - 1) // team_size
         if len(managers) < teams:
             raise SystemExit(f"{slug} has {len(managers)} managers; {teams} teams need more")
+        # Seed ids come from the seed: two organisations need two seeds (their ids would collide).
         for index, rep_id in enumerate(rep_ids):
             session.execute(update(User).where(User.id == rep_id).values(manager_id=managers[index // team_size]))
     engine.dispose()
@@ -247,7 +248,7 @@ def main() -> None:
         wait_healthy(address)
         with httpx.Client(base_url=address, timeout=600) as http:
             if "team" in args.scenario or "reoptimize" in args.scenario:
-                team_org = seeded_org(url, "bench-planning-team", 20, 1_500, 20)
+                team_org = seeded_org(url, "bench-planning-team", 20, 1_500, 20, seed=7)
             if "team" in args.scenario:
                 print("team: 20 reps, 1,500 customers, 5 days")
                 results["team"] = plan_and_publish(http, admin_headers(url, team_org), args.time_limit)
@@ -257,7 +258,7 @@ def main() -> None:
                 results["reoptimize"] = reoptimize_latencies(http, url, team_org, args.calls)
                 print(f"  {results['reoptimize']}")
             if "large" in args.scenario:
-                large_org = seeded_org(url, "bench-planning-large", 200, 15_000, 20)
+                large_org = seeded_org(url, "bench-planning-large", 200, 15_000, 20, seed=8)
                 print("large: 200 reps, 15,000 customers, 10 teams, 2 workers, 5 days")
                 results["large"] = plan_and_publish(http, admin_headers(url, large_org), args.time_limit)
                 print(f"  {results['large']}")

@@ -30,6 +30,7 @@ from typing import Any
 
 from shared.sync.merge import tags_present
 from shared.sync.protocol import (
+    ENTITY_SINCE_SCHEMA,
     ChangeKind,
     Entity,
     Mutation,
@@ -74,6 +75,15 @@ ENTITY_TABLES: dict[Entity, tuple[str, dict[str, Extract]]] = {
         },
     ),
     Entity.plan: ("plans", {"rep_id": lambda r: r.get("rep_id"), "sort_key": lambda r: r.get("plan_date")}),
+    # Schema 2. user_id is null for the organisation's holidays.
+    Entity.absence: (
+        "absences",
+        {
+            "user_id": lambda r: r.get("user_id"),
+            "ends_on": lambda r: r.get("ends_on"),
+            "sort_key": lambda r: r.get("starts_on"),
+        },
+    ),
 }
 
 
@@ -102,18 +112,33 @@ _BOOKKEEPING_TABLES = (
 )
 
 
-def _step_1(db: sqlite3.Connection) -> None:
-    for table, columns in ENTITY_TABLES.values():
+def _create_entity_tables(db: sqlite3.Connection, schema_version: int) -> None:
+    """The tables of the entities that schema `schema_version` brought."""
+    for entity, (table, columns) in ENTITY_TABLES.items():
+        if ENTITY_SINCE_SCHEMA[entity] != schema_version:
+            continue
         db.execute(_entity_table_sql(table, columns))
         for name in columns:
             db.execute(f"CREATE INDEX ix_{table}_{name} ON {table} ({name})")
+
+
+def _step_1(db: sqlite3.Connection) -> None:
+    _create_entity_tables(db, 1)
     # One statement at a time: executescript() would commit the migration's transaction.
     for statement in _BOOKKEEPING_TABLES:
         db.execute(statement)
 
 
+def _step_2(db: sqlite3.Connection) -> None:
+    """Absences. The server never sent them to a schema-1 store, and the cursors have moved
+    past them: pull every scope again from the start (rows already here are re-applied
+    like any pulled row; local edits waiting in the outbox are kept)."""
+    _create_entity_tables(db, 2)
+    db.execute("UPDATE cursors SET cursor = NULL")
+
+
 # One function per schema version; a store at version k runs steps k+1.. in order.
-SCHEMA_STEPS: list[Callable[[sqlite3.Connection], None]] = [_step_1]
+SCHEMA_STEPS: list[Callable[[sqlite3.Connection], None]] = [_step_1, _step_2]
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,7 @@ class SyncClient:
                 params: dict[str, Any] = {
                     "scope": scope,
                     "protocol": self.protocol,
+                    "schema_version": SCHEMA_VERSION,
                     "limit": self.page_limit,
                     "client_id": client_id,
                 }

@@ -220,14 +220,20 @@ PHASE_ORDER = ("queued", "reading", "building", "travel", "solving", "saving", "
 
 
 def run_progress(run: PlanningRun, parts: Sequence[PlanningRunPart]) -> dict[str, Any]:
-    """The run's phase (its least advanced working part's) and its mean percent."""
+    """The run's phase (its least advanced working part's, else queued) and its mean percent."""
     if run.status in (PlanningRunStatus.succeeded, PlanningRunStatus.published):
         return {"phase": "done", "percent": 100.0}
+    percent = _mean([part.percent for part in parts])
     if run.status in (PlanningRunStatus.failed, PlanningRunStatus.cancelled):
-        return {"phase": str(run.status), "percent": _mean([part.percent for part in parts])}
-    working = [part.phase for part in parts if part.phase in PHASE_ORDER]
-    phase = min(working, key=PHASE_ORDER.index) if working else "queued"
-    return {"phase": phase, "percent": _mean([part.percent for part in parts])}
+        return {"phase": str(run.status), "percent": percent}
+    working = [part.phase for part in parts if part.status is PlanningRunStatus.running and part.phase in PHASE_ORDER]
+    if working:
+        phase = min(working, key=PHASE_ORDER.index)
+    elif any(part.status is PlanningRunStatus.queued for part in parts):
+        phase = "queued"
+    else:
+        phase = "saving"
+    return {"phase": phase, "percent": percent}
 
 
 def _mean(values: list[float]) -> float:

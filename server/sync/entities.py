@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.absences.resources import absence_resource
 from server.api.resource import ResourceSpec
 from server.crm.resources import contact_resource, note_resource, opportunity_resource, photo_resource
 from server.customers.resources import customer_resource
@@ -23,4 +24,5 @@ SYNCED: dict[Entity, ResourceSpec[Any]] = {
     Entity.visit: visit_resource,
     Entity.task: task_resource,
     Entity.plan: plan_resource,
+    Entity.absence: absence_resource,
 }

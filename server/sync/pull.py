@@ -34,6 +34,7 @@ from shared.sync.protocol import (
     PulledRecord,
     PullPage,
     canonical_json,
+    entities_for_schema,
 )
 
 _CHANGES = text(
@@ -42,6 +43,7 @@ _CHANGES = text(
       FROM sync_changes
      WHERE org_id = :org_id AND scope = :scope
        AND (xid, pos) > (CAST(:xid AS xid8), :pos)
+       AND entity = ANY(:entities)
        AND xid < pg_snapshot_xmin(pg_current_snapshot())
      ORDER BY xid, pos
      LIMIT :limit
@@ -90,12 +92,21 @@ def pull_page(
     cursor: str | None,
     limit: int,
     client_id: uuid.UUID | None,
+    schema_version: int = 1,
 ) -> PullPage:
     check_scope(session, actor, scope)
     after = decode_sync_cursor(secret, scope, cursor)
     raw = session.execute(
         _CHANGES,
-        {"org_id": actor.org_id, "scope": scope, "xid": str(after.xid), "pos": after.pos, "limit": limit + 1},
+        {
+            "org_id": actor.org_id,
+            "scope": scope,
+            "xid": str(after.xid),
+            "pos": after.pos,
+            "limit": limit + 1,
+            # A client built for an older schema is not sent the entities it does not know.
+            "entities": [str(entity) for entity in entities_for_schema(schema_version)],
+        },
     ).all()
     has_more = len(raw) > limit
     changes = [

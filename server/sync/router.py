@@ -19,7 +19,15 @@ from server.sync.schemas import ConflictPage, RejectionPage, Resolution, ReviewR
 from server.sync.scopes import scopes_for
 from server.unit_of_work import UnitOfWorkRoute
 from shared.sync.hlc import wall_clock_ms
-from shared.sync.protocol import PULL_PAGE_DEFAULT, PULL_PAGE_MAX, PullPage, PushRequest, PushResponse, ScopeList
+from shared.sync.protocol import (
+    PULL_PAGE_DEFAULT,
+    PULL_PAGE_MAX,
+    SCHEMA_VERSION,
+    PullPage,
+    PushRequest,
+    PushResponse,
+    ScopeList,
+)
 
 router = APIRouter(prefix="/sync", tags=["sync"], route_class=UnitOfWorkRoute, responses=PROBLEM_RESPONSES)
 files_router = APIRouter(prefix="/files", tags=["files"], route_class=UnitOfWorkRoute, responses=PROBLEM_RESPONSES)
@@ -52,10 +60,20 @@ def pull_changes(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=PULL_PAGE_MAX)] = PULL_PAGE_DEFAULT,
     client_id: uuid.UUID | None = None,
+    schema_version: Annotated[
+        int, Query(ge=1, le=SCHEMA_VERSION, description="The entity schema the app was built for (default 1)")
+    ] = 1,
 ) -> Response:
     check_protocol(protocol)
     page = pull_page(
-        session, actor, secret=settings.secret_key, scope=scope, cursor=cursor, limit=limit, client_id=client_id
+        session,
+        actor,
+        secret=settings.secret_key,
+        scope=scope,
+        cursor=cursor,
+        limit=limit,
+        client_id=client_id,
+        schema_version=schema_version,
     )
     return json_response(_pull_adapter, page)
 

@@ -1,8 +1,9 @@
 """Which sync scopes a caller may pull.
 
 A scope is `territory:<id>` (the customers of a territory and their records)
-or `user:<id>` (a person's own visits, tasks, plans and the customers they
-own); admins also have `unassigned` (customers with neither). Which scopes a
+or `user:<id>` (a person's own visits, tasks, plans, absences and the customers
+they own); everyone has `organisation` (its holidays); admins also have
+`unassigned` (customers with neither). Which scopes a
 *row* belongs to is defined once, in SQL (`ff_row_scopes`, migration 0004).
 """
 
@@ -17,7 +18,7 @@ from server.access.actor import Actor
 from server.access.visibility import may_see_person, may_see_territory
 from server.errors import AppError
 from server.models import Territory, User
-from shared.sync.protocol import personal_scope, territory_scope
+from shared.sync.protocol import ORGANISATION_SCOPE, personal_scope, territory_scope
 
 UNASSIGNED = "unassigned"
 
@@ -33,10 +34,13 @@ def scopes_for(session: Session, actor: Actor) -> list[str]:
         )
         users = session.scalars(select(User.id).where(User.org_id == actor.org_id, User.deleted_at.is_(None)))
         every = [territory_scope(str(t)) for t in territories] + [personal_scope(str(u)) for u in users]
-        return [*sorted(every), UNASSIGNED]
-    return sorted(
-        [territory_scope(str(t)) for t in actor.territory_ids] + [personal_scope(str(u)) for u in actor.team_ids]
-    )
+        return [*sorted(every), ORGANISATION_SCOPE, UNASSIGNED]
+    return [
+        *sorted(
+            [territory_scope(str(t)) for t in actor.territory_ids] + [personal_scope(str(u)) for u in actor.team_ids]
+        ),
+        ORGANISATION_SCOPE,
+    ]
 
 
 def _in_organisation(session: Session, actor: Actor, model: type[Territory] | type[User], key: uuid.UUID) -> bool:
@@ -53,6 +57,8 @@ def check_scope(session: Session, actor: Actor, scope: str) -> None:
     kind, _, ident = scope.partition(":")
     if scope == UNASSIGNED:
         allowed = actor.is_admin
+    elif scope == ORGANISATION_SCOPE:
+        allowed = True  # the caller's own organisation: the change log is read by org_id
     else:
         try:
             key = uuid.UUID(ident)

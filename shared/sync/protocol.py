@@ -14,10 +14,12 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "ENTITY_SINCE_SCHEMA",
     "MAX_CLOCK_AHEAD_MS",
     "MAX_PUSH_BYTES",
     "MAX_PUSH_MUTATIONS",
     "MIN_PROTOCOL",
+    "ORGANISATION_SCOPE",
     "PROTOCOL_VERSION",
     "PULL_PAGE_BYTES",
     "PULL_PAGE_DEFAULT",
@@ -35,6 +37,7 @@ __all__ = [
     "PushResponse",
     "ScopeList",
     "canonical_json",
+    "entities_for_schema",
     "payload_hash",
     "personal_scope",
     "territory_scope",
@@ -44,7 +47,8 @@ PROTOCOL_VERSION = 1
 # Below this the server answers 426 and the client keeps its data and outbox.
 MIN_PROTOCOL = 1
 # The entity schema the client was built for (expand/contract on the server).
-SCHEMA_VERSION = 1
+# 2: absences (a rep's days off, the organisation's holidays).
+SCHEMA_VERSION = 2
 MAX_PUSH_MUTATIONS = 200
 MAX_PUSH_BYTES = 1_000_000
 PULL_PAGE_DEFAULT = 500
@@ -65,9 +69,20 @@ class Entity(StrEnum):
     visit = "visit"
     task = "task"
     plan = "plan"
+    absence = "absence"
 
 
 ENTITY_ORDER: dict[Entity, int] = {entity: rank for rank, entity in enumerate(Entity)}
+# The schema version that brought each entity: a client built for an older schema is
+# never sent it (it would not know where to keep it). Its store, once upgraded, pulls
+# again from the start, so nothing skipped before is missed.
+ENTITY_SINCE_SCHEMA: dict[Entity, int] = {entity: 1 for entity in Entity} | {Entity.absence: 2}
+# Everyone in an organisation pulls it: the organisation's holidays.
+ORGANISATION_SCOPE = "organisation"
+
+
+def entities_for_schema(schema_version: int) -> list[Entity]:
+    return [entity for entity, since in ENTITY_SINCE_SCHEMA.items() if since <= schema_version]
 
 
 class MutationType(StrEnum):

@@ -190,7 +190,7 @@ def test_plan_solves_with_a_progress_bar_and_publishes(cli_env, demo, engine):
     result = fieldforce(cli_env, *args, "--publish")
     assert "100/100" in result.stderr  # the progress bar, finished
     assert re.search(r"│\s+\d+ │\s+\d+ │\s+\d+ │", result.stdout)  # the summary table
-    run_id = re.search(r"run (\S+) published", result.stdout).group(1)  # type: ignore[union-attr]
+    run_id = re.search(r"run (\S+) published", result.stdout).group(1)
     with engine.connect() as conn:
         status = conn.execute(text("SELECT status FROM planning_runs WHERE id = :id"), {"id": run_id}).scalar()
         plans = conn.execute(text("SELECT count(*) FROM plans WHERE org_id = :org"), {"org": demo["org_id"]}).scalar()

@@ -79,6 +79,10 @@ def test_a_store_of_schema_version_1_opens_with_its_rows_and_outbox(tmp_path: Pa
     work = FieldWork(store, lambda: 1 << 40)
     assert work.customer_detail(CUSTOMER)["open_tasks"] == []  # type: ignore[index]  # done, pending
     assert store.get(Entity.task, TASK)["status"] == "done"  # type: ignore[index]
+    # Schema 2 brought absences: their table, and every scope pulled again from the start
+    # (the server never sent a schema-1 store the absences it now receives).
+    assert store.query(Entity.absence) == []
+    assert set(store.cursors().values()) <= {None}
 
 
 def test_field_work_completes_a_task_offline(tmp_path: Path) -> None:

@@ -8,23 +8,28 @@ in progress and fixed, then a day is re-planned.
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from mobile.core.store import LocalStore
 from mobile.core.sync_client import SyncClient
@@ -32,13 +37,15 @@ from routing.evaluate import RoutePlan, evaluate
 from routing.model import Problem, Visit
 from routing.travel import HaversineTravel
 from server.access.credentials import AccessClaims, create_access_token
-from server.models import Customer, Plan, PlanningRun, User
+from server.models import Customer, Plan, PlanningRun, PlanningRunPart, User
 from server.models import Visit as VisitRow
+from server.planning.job import execute_part
 from server.planning.problem import build_problem
 from server.planning.repository import load_planning_input
 from server.planning.runs import fail_lost_parts
 from server.seed.demo import SeedOptions, seed_demo
 from shared.enums import Role, VisitStatus
+from shared.geo import haversine_m
 from shared.sync.protocol import Entity
 from tests.server.conftest import TEST_SECRET
 
@@ -199,6 +206,22 @@ def test_a_manager_plans_a_worker_solves_the_manager_publishes_and_the_rep_syncs
     planned_ids = {stop["visit_id"] for p in on_phone for stop in p["stops"]}
     phone_visits = {v["id"] for v in store.query(Entity.visit)}
     assert planned_ids and planned_ids <= phone_visits
+
+    # Absences entered on the web reach the phone: the rep's own day off and the holiday.
+    admin = org.headers(org.admin, Role.admin)
+    holiday = http.post(
+        "/api/v1/absences",
+        json={"organisation_wide": True, "starts_on": "2027-05-01", "ends_on": "2027-05-01", "kind": "holiday"},
+        headers=admin,
+    )
+    day_off = http.post(
+        "/api/v1/absences",
+        json={"user_id": str(rep), "starts_on": "2027-05-03", "ends_on": "2027-05-04"},
+        headers=admin,
+    )
+    assert holiday.status_code == day_off.status_code == 201, (holiday.text, day_off.text)
+    phone.sync()
+    assert {a["id"] for a in store.query(Entity.absence)} == {holiday.json()["id"], day_off.json()["id"]}
 
 
 def test_republishing_replaces_planned_visits_and_keeps_done_in_progress_and_fixed_ones(
@@ -397,3 +420,81 @@ def test_a_run_whose_worker_died_is_marked_failed(
     run = http.get(location, headers=org.as_manager).json()
     assert run["status"] == "failed"
     assert run["error"]["code"] == "WORKER_LOST"
+
+
+class _RoadTable(BaseHTTPRequestHandler):
+    """An OSRM /table/v1 server in the documented format: roads 1.25 x the crow's flight at 10 m/s.
+    (No routing server can run here; this one answers like one.)"""
+
+    calls = 0
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        coordinates = [tuple(map(float, p.split(","))) for p in url.path.split("/")[4].split(";")]
+        query = parse_qs(url.query)
+        sources = [int(s) for s in query["sources"][0].split(";")]
+        destinations = [int(d) for d in query["destinations"][0].split(";")]
+        _RoadTable.calls += 1
+        distances = [
+            [
+                haversine_m(coordinates[s][1], coordinates[s][0], coordinates[d][1], coordinates[d][0]) * 1.25
+                for d in destinations
+            ]
+            for s in sources
+        ]
+        body = json.dumps(
+            {"code": "Ok", "distances": distances, "durations": [[m / 10 for m in row] for row in distances]}
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+
+def test_a_routing_server_gives_the_travel_when_configured(
+    http: httpx.Client, org: PlanningOrg, engine: Engine
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RoadTable)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    try:
+        created = http.post(
+            RUNS, json={"start_date": org.monday.isoformat(), "days": 1, "time_limit_s": 2}, headers=org.as_manager
+        ).json()
+        part_id = uuid.UUID(_part_ids(engine, created["id"])[0])
+        execute_part(sessions, part_id, osrm_url=f"http://127.0.0.1:{server.server_port}")
+        run = http.get(f"{RUNS}/{created['id']}", headers=org.as_manager).json()
+        assert run["status"] == "succeeded" and _RoadTable.calls > 0
+        with Session(engine) as session:
+            data = load_planning_input(session, org.org_id, org.reps, org.monday, 1)
+        problem = build_problem(data)
+        where = {c.id: problem.points[c.location] for c in problem.customers}
+        homes = {rep.id: problem.points[rep.start] for rep in problem.shifts[0]}
+        assert run["days"]
+        for day in run["days"]:
+            home = homes[day["rep_id"]]
+            legs = [home, *(where[stop["customer_id"]] for stop in day["stops"]), home]
+            road = sum(haversine_m(a[0], a[1], b[0], b[1]) * 1.25 for a, b in itertools.pairwise(legs))
+            # The fake's road metres (1.25 x), not the default haversine x 1.3.
+            assert day["distance_m"] == pytest.approx(road, rel=1e-3, abs=1)
+    finally:
+        server.shutdown()
+
+    # The routing server gone: the part fails with a code the manager can act on.
+    created = http.post(
+        RUNS, json={"start_date": org.monday.isoformat(), "days": 1, "time_limit_s": 1}, headers=org.as_manager
+    ).json()
+    execute_part(sessions, uuid.UUID(_part_ids(engine, created["id"])[0]), osrm_url="http://127.0.0.1:9/")
+    failed = http.get(f"{RUNS}/{created['id']}", headers=org.as_manager).json()
+    assert failed["status"] == "failed" and failed["error"]["code"] == "ROUTING_SERVER_FAILED"
+
+
+def _part_ids(engine: Engine, run_id: str) -> list[str]:
+    with Session(engine) as session:
+        return [
+            str(p)
+            for p in session.scalars(select(PlanningRunPart.id).where(PlanningRunPart.run_id == uuid.UUID(run_id)))
+        ]
