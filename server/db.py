@@ -7,11 +7,12 @@ behind.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, make_url
+from sqlalchemy import CursorResult, Engine, Result, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.config import Settings, get_settings
@@ -71,3 +72,22 @@ def rows_affected(result: Result[Any]) -> int:
     """How many rows an INSERT, UPDATE or DELETE touched. `Session.execute` is typed as a
     plain `Result`; for data-changing statements it is a `CursorResult`, which counts them."""
     return (result.rowcount or 0) if isinstance(result, CursorResult) else 0
+
+
+def defer_in_transaction(session: Session, task_name: str, args: dict[str, Any], *, queue: str = "default") -> int:
+    """Queue a procrastinate job (`server.jobs`) in the caller's transaction: it exists
+    (and a worker sees it) only if the transaction commits, so a request that fails
+    leaves no job behind. Here, not in `server.jobs`, because domains queue jobs and
+    `server.jobs` imports the domains whose work it runs.
+
+    The same SQL function procrastinate's own `defer` calls; its insert trigger
+    notifies listening workers when the transaction commits.
+    """
+    job_id = session.execute(
+        text(
+            "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, "
+            "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1]))"
+        ),
+        {"queue": queue, "task": task_name, "args": json.dumps(args)},
+    ).scalar_one()
+    return int(job_id)

@@ -7,13 +7,11 @@ add their tasks to `blueprint`.
 
 from __future__ import annotations
 
-import json
 import uuid
 from functools import lru_cache
 from typing import Any
 
 from procrastinate import App, Blueprint, PsycopgConnector
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.config import Settings, get_settings
@@ -28,23 +26,6 @@ def make_job_app(settings: Settings | None = None, url: str | None = None) -> Ap
     app = App(connector=connector)
     app.add_tasks_from(blueprint, namespace="fieldforce")
     return app
-
-
-def defer_in_transaction(session: Session, task_name: str, args: dict[str, Any], *, queue: str = "default") -> int:
-    """Queue a job in the caller's transaction: it exists (and a worker sees it) only if
-    the transaction commits, so a request that fails leaves no job behind.
-
-    The same SQL function procrastinate's own `defer` calls; its insert trigger
-    notifies listening workers when the transaction commits.
-    """
-    job_id = session.execute(
-        text(
-            "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, "
-            "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1]))"
-        ),
-        {"queue": queue, "task": task_name, "args": json.dumps(args)},
-    ).scalar_one()
-    return int(job_id)
 
 
 @lru_cache

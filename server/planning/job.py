@@ -99,8 +99,12 @@ class ProgressReporter(threading.Thread):
 
 
 def travel_for(problem: PlanningProblem, osrm_url: str | None) -> TravelMatrix:
-    """Road times from the routing server when one is configured, else haversine x circuity."""
-    points = problem.lon_lat_points()
+    return travel_between(problem.lon_lat_points(), osrm_url)
+
+
+def travel_between(points: list[tuple[float, float]], osrm_url: str | None) -> TravelMatrix:
+    """Road times between [lon, lat] points from the routing server when one is configured,
+    else haversine x circuity."""
     if osrm_url:
         try:
             return OsrmTravel(osrm_url, points)

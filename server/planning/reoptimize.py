@@ -26,13 +26,13 @@ from sqlalchemy.orm import Session
 from routing.model import Break, Problem, Rep
 from routing.model import Visit as RoutingVisit
 from routing.solve import solve
-from routing.travel import HaversineTravel
 from server.access.actor import Actor
 from server.access.policy import WriteContext
 from server.api.schemas import StrictModel
 from server.errors import Conflict, Forbidden
 from server.geo import point_out
 from server.models import Customer, LastPosition, Plan, Visit
+from server.planning.job import travel_between
 from server.planning.plans import get_plan
 from server.planning.problem import WeeklySpans, build_problem, seconds_of_day, spans_on
 from server.planning.repository import load_planning_input
@@ -55,7 +55,9 @@ class ReoptimizeRequest(StrictModel):
     now: AwareDatetime | None = Field(default=None, description="Default: the server's clock")
 
 
-def reoptimize_plan(session: Session, actor: Actor, plan_id: uuid.UUID, body: ReoptimizeRequest) -> Plan:
+def reoptimize_plan(
+    session: Session, actor: Actor, plan_id: uuid.UUID, body: ReoptimizeRequest, *, osrm_url: str | None = None
+) -> Plan:
     plan = get_plan(session, actor, plan_id, for_update=True)
     if actor.is_rep and plan.rep_id != actor.user_id:  # visibility already hides other reps' days
         raise Forbidden("Reps re-plan their own day only", code="FORBIDDEN_ROLE")
@@ -122,19 +124,21 @@ def reoptimize_plan(session: Session, actor: Actor, plan_id: uuid.UUID, body: Re
         Break((max(b.window[0], now_s), b.window[1]), b.duration) for b in rep_day.breaks if b.window[1] >= now_s
     )
     rep = Rep(str(plan.rep_id), 0, 1, (now_s, rep_day.shift[1]), breaks=breaks)
-    travel = HaversineTravel([(lon, lat) for lat, lon in points])
-    result = solve(
-        Problem((rep,), tuple(routing_visits), travel, name="rest of the day"), time_limit=REOPTIMIZE_TIME_LIMIT_S
-    )
+    route = None
+    if routing_visits:
+        travel = travel_between([(lon, lat) for lat, lon in points], osrm_url)
+        rest_of_day = Problem((rep,), tuple(routing_visits), travel, name="rest of the day")
+        solved = solve(rest_of_day, time_limit=REOPTIMIZE_TIME_LIMIT_S)
+        route = solved.routes[0] if solved.routes else None
 
     planner = WriteContext(session, _planner(actor))
     midnight = datetime.combine(plan.plan_date, time(0), tzinfo=zone)
     new_stops: list[dict[str, Any]] = []
     by_id = {str(visit.id): visit for visit in open_visits}
-    route = result.routes[0] if result.routes else None
     for routed in route.stops if route else ():
         visit = by_id.pop(routed.visit)
-        start, end = midnight + timedelta(seconds=routed.start), midnight + timedelta(seconds=routed.departure)
+        start = midnight + timedelta(seconds=round(routed.start))
+        end = midnight + timedelta(seconds=round(routed.departure))
         if not visit.fixed and (visit.planned_start != start or visit.planned_end != end):
             visit_resource.change(planner, visit, {"planned_start": start, "planned_end": end})
         new_stops.append(
@@ -142,7 +146,7 @@ def reoptimize_plan(session: Session, actor: Actor, plan_id: uuid.UUID, body: Re
                 "visit_id": str(visit.id),
                 "customer_id": str(visit.customer_id),
                 "kind": "appointment" if visit.fixed else _kind_of(plan, visit.id),
-                "arrival": (midnight + timedelta(seconds=routed.arrival)).isoformat(),
+                "arrival": (midnight + timedelta(seconds=round(routed.arrival))).isoformat(),
                 "start": start.isoformat(),
                 "departure": end.isoformat(),
             }

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from server.api.router_factory import PROBLEM_RESPONSES
-from server.deps import CurrentActor, DbSession
+from server.deps import AppSettings, CurrentActor, DbSession
 from server.planning.adherence import Adherence, plan_adherence
 from server.planning.plans import get_plan, list_plans, plan_views
 from server.planning.publish import publish_run
@@ -100,10 +100,12 @@ def plan(plan_id: uuid.UUID, session: DbSession, actor: CurrentActor) -> dict[st
 
 
 @plans_router.post("/{plan_id}/reoptimize", response_model=PlanRead, summary="Re-plan the rest of the day")
-def reoptimize(plan_id: uuid.UUID, body: ReoptimizeRequest, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def reoptimize(
+    plan_id: uuid.UUID, body: ReoptimizeRequest, session: DbSession, actor: CurrentActor, settings: AppSettings
+) -> dict[str, Any]:
     """Visits done and in progress stay; the rest is re-solved from the position (default: the
     rep's last GPS fix, else the last visited customer) and the time (default: now), and saved."""
-    updated = reoptimize_plan(session, actor, plan_id, body)
+    updated = reoptimize_plan(session, actor, plan_id, body, osrm_url=settings.routing_osrm_url)
     return plan_views(session, [updated])[0]
 
 

@@ -24,9 +24,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
-from server.db import rows_affected
+from server.db import defer_in_transaction, rows_affected
 from server.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
-from server.jobs.queue import defer_in_transaction
 from server.models import Organization, PlanningRun, PlanningRunPart, User
 from server.organizations.settings import effective_settings
 from server.planning.schemas import PlanningRunCreate

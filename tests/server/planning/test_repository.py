@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import update
 
-from server.models import Task, Visit
+from server.models import Customer, Task, User, Visit
 from server.planning.problem import build_problem
-from server.planning.repository import load_planning_input
+from server.planning.repository import load_planning_input, load_unserved_customers
 from shared.enums import TaskKind
 from tests.server.world import WORLD as W
 
@@ -65,3 +65,18 @@ def test_another_teams_customers_and_another_organisations_are_not_read(db: Any)
     data = load_planning_input(db, W.org_a, [W.r3, W.admin_b], MONDAY, 5)
     assert [rep.id for rep in data.reps] == [W.r3]  # org B's admin is not one of org A's people
     assert [c.id for c in data.customers] == [W.c3]
+
+
+def test_customers_no_active_rep_may_visit_are_found_for_an_organisation_wide_run(db: Any) -> None:
+    assert load_unserved_customers(db, W.org_a) == []  # every world customer has its rep
+    # r3 leaves: t3 has no active rep any more, and c3's owner is r3.
+    db.execute(update(User).where(User.id == W.r3).values(active=False))
+    stray = uuid.uuid4()
+    db.add(
+        Customer(id=stray, org_id=W.org_a, name="No territory", status="customer", location="SRID=4326;POINT(4.9 45.8)")
+    )
+    db.add(Customer(id=uuid.uuid4(), org_id=W.org_a, name="Nowhere", status="lead"))  # no location: not planned
+    db.flush()
+    assert sorted(row.id for row in load_unserved_customers(db, W.org_a)) == sorted([W.c3, stray])
+    # Org B has no rep at all: its customer is reported there, never in org A.
+    assert [row.id for row in load_unserved_customers(db, W.org_b)] == [W.cb]
