@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobile.core.store import LocalStore
@@ -109,12 +109,17 @@ def http(live_server: str) -> Iterator[httpx.Client]:
 
 
 def _wait(
-    http: httpx.Client, org: PlanningOrg, location: str, until: tuple[str, ...], timeout: float = 120
+    http: httpx.Client,
+    org: PlanningOrg,
+    location: str,
+    until: tuple[str, ...],
+    timeout: float = 120,
+    headers: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[tuple[str, float]]]:
     seen: list[tuple[str, float]] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        run = http.get(location, headers=org.as_manager).json()
+        run = http.get(location, headers=headers or org.as_manager).json()
         seen.append((run["progress"]["phase"], run["progress"]["percent"]))
         if run["status"] in until:
             return run, seen
@@ -498,3 +503,25 @@ def _part_ids(engine: Engine, run_id: str) -> list[str]:
             str(p)
             for p in session.scalars(select(PlanningRunPart.id).where(PlanningRunPart.run_id == uuid.UUID(run_id)))
         ]
+
+
+def test_an_organisation_wide_run_reports_customers_no_rep_may_visit(
+    http: httpx.Client, org: PlanningOrg, worker: Any, engine: Engine
+) -> None:
+    """Last in the module: it deactivates a rep. Their territory's customers then have no rep."""
+    gone = org.reps[-1]
+    with Session(engine) as session, session.begin():
+        session.execute(update(User).where(User.id == gone).values(active=False))
+        orphans = set(
+            session.scalars(select(Customer.id).where(Customer.org_id == org.org_id, Customer.owner_id == gone)).all()
+        )
+    admin = org.headers(org.admin, Role.admin)
+    created = http.post(RUNS, json={"start_date": org.monday.isoformat(), "days": 2, "time_limit_s": 2}, headers=admin)
+    assert created.status_code == 202, created.text
+    run, _ = _wait(http, org, created.headers["Location"], ("succeeded", "failed"), headers=admin)
+    assert run["status"] == "succeeded", run["error"]
+    assert run["params"]["organisation_wide"] is True
+    no_rep = {entry["customer_id"] for entry in run["unassigned"] if entry["reason"] == "no_rep"}
+    assert no_rep and no_rep <= {str(c) for c in orphans}
+    planned = {stop["customer_id"] for day in run["days"] for stop in day["stops"]}
+    assert not planned & no_rep
