@@ -62,6 +62,8 @@ class VisitStatus(StrEnum):
     completed = "completed"
     missed = "missed"
     cancelled = "cancelled"
+    # The rep decided not to go (closed, no time, asked to come another day); `outcome` says why.
+    skipped = "skipped"
 
 
 class VerificationStatus(StrEnum):

@@ -100,6 +100,28 @@ class FieldWork:
         near.sort(key=lambda n: (n.distance_m, n.customer["id"]))
         return near[:limit]
 
+    def search_customers(self, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Customers whose name contains `text` (case-insensitive for ASCII), by name."""
+        words = text.strip()
+        if not words:
+            return []
+        pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return self.store.query(Entity.customer, "name LIKE ? ESCAPE '\\'", (pattern,), "name, id", limit)
+
+    def my_open_tasks(self) -> list[dict[str, Any]]:
+        """The rep's open and started tasks, soonest due first (no due date last)."""
+        tasks = self.store.query(Entity.task, "status IN ('open', 'in_progress')", (), "sort_key IS NULL, sort_key, id")
+        return [task for task in tasks if task.get("assignee_id") == self.user_id]
+
+    def days_off(self, first: date, last: date) -> list[dict[str, Any]]:
+        """The rep's own absences and the organisation's holidays touching [first, last]."""
+        return self.store.query(
+            Entity.absence,
+            "(user_id = ? OR user_id IS NULL) AND sort_key <= ? AND ends_on >= ?",
+            (self.user_id, last.isoformat(), first.isoformat()),
+            "sort_key",
+        )
+
     def customer_detail(self, customer_id: str) -> dict[str, Any] | None:
         customer = self.store.get(Entity.customer, customer_id)
         if customer is None:
@@ -111,6 +133,7 @@ class FieldWork:
             "history": self.store.query(Entity.visit, *by_customer, order="sort_key DESC"),
             "notes": self.store.query(Entity.note, *by_customer, order="sort_key DESC"),
             "photos": self.store.query(Entity.photo, *by_customer, order="sort_key DESC"),
+            "opportunities": self.store.query(Entity.opportunity, *by_customer, order="id"),
             "open_tasks": [
                 task
                 for task in self.store.query(Entity.task, *by_customer, order="sort_key")
@@ -155,6 +178,34 @@ class FieldWork:
         if notes is not None:
             data["notes"] = notes
         return self._write(MutationType.update, Entity.visit, visit_id, data)
+
+    def skip_visit(self, visit_id: str, reason: str) -> int:
+        """Not going today: the visit is `skipped` with the reason as its outcome (the manager sees both)."""
+        reason = reason.strip()
+        if not reason:
+            raise ValueError("say why the visit is skipped")
+        self._planned_visit(visit_id)
+        return self._write(MutationType.update, Entity.visit, visit_id, {"status": "skipped", "outcome": reason[:200]})
+
+    def reschedule_visit(self, visit_id: str, start: datetime) -> int:
+        """Move a planned visit to another time (the customer asked); it keeps its length."""
+        visit = self._planned_visit(visit_id)
+        if start.tzinfo is None:
+            raise ValueError("give the new start with its time zone")
+        data: dict[str, Any] = {"planned_start": _iso(start)}
+        old_start, old_end = visit.get("planned_start"), visit.get("planned_end")
+        if old_start and old_end:
+            length = datetime.fromisoformat(old_end) - datetime.fromisoformat(old_start)
+            data["planned_end"] = _iso(start + length)
+        return self._write(MutationType.update, Entity.visit, visit_id, data)
+
+    def _planned_visit(self, visit_id: str) -> dict[str, Any]:
+        visit = self.store.get(Entity.visit, visit_id)
+        if visit is None:
+            raise KeyError(f"visit {visit_id} is not on this device")
+        if visit.get("status") != "planned":
+            raise ValueError(f"the visit is {visit.get('status')}, not planned")
+        return visit
 
     def log_visit(
         self,

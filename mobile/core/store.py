@@ -258,12 +258,18 @@ class LocalStore:
         return None if row is None else int(row[0])
 
     def query(
-        self, entity: Entity, where: str = "1=1", params: Iterable[Any] = (), order: str = "id"
+        self,
+        entity: Entity,
+        where: str = "1=1",
+        params: Iterable[Any] = (),
+        order: str = "id",
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Live rows of an entity; `where` may use the extracted columns."""
         table = ENTITY_TABLES[entity][0]
+        bounded = "" if limit is None else f" LIMIT {int(limit)}"
         rows = self._db.execute(
-            f"SELECT local FROM {table} WHERE deleted = 0 AND ({where}) ORDER BY {order}", tuple(params)
+            f"SELECT local FROM {table} WHERE deleted = 0 AND ({where}) ORDER BY {order}{bounded}", tuple(params)
         )
         return [dict(json.loads(row[0])) for row in rows]
 

@@ -48,7 +48,7 @@ class Adherence(BaseModel):
 
 
 def _missed(visit: Visit, now: datetime) -> bool:
-    if visit.status in (VisitStatus.missed, VisitStatus.cancelled):
+    if visit.status in (VisitStatus.missed, VisitStatus.cancelled, VisitStatus.skipped):
         return True
     # Still planned after its planned end: it did not happen (yet it may, later that day, as unplanned).
     return visit.status is VisitStatus.planned and visit.planned_end is not None and visit.planned_end < now
