@@ -23,7 +23,7 @@ from server.tracking.ingest import MAX_BATCH, PointInvalid
 from server.tracking.live import position_events
 from server.tracking.osmand import from_json, from_parameters
 from server.tracking.privacy import sharing_window
-from server.tracking.schemas import LastPositions, PositionBatchReport, TrackSummary, WorkdayRead
+from server.tracking.schemas import LastPositions, PositionBatchReport, TrackSummary, WorkdayMark, WorkdayRead
 from server.unit_of_work import UnitOfWorkRoute
 
 TRACKER_MAX_BYTES = 64 * 1024
@@ -149,14 +149,16 @@ async def live(request: Request, actor: CurrentActor, session: DbSession) -> Str
 @router.post(
     "/tracking/workday/start", response_model=WorkdayRead, summary="Start today: managers may see positions from now"
 )
-def workday_start(session: DbSession, actor: CurrentActor) -> dict[str, Any]:
-    day = service.start_workday(session, actor)
+def workday_start(session: DbSession, actor: CurrentActor, body: WorkdayMark | None = None) -> dict[str, Any]:
+    """`{"at": time}` (optional): when the rep tapped "start", for a phone that was offline then."""
+    day = service.start_workday(session, actor, body.at if body else None)
     return {"day": day.day.isoformat(), "started_at": day.started_at.isoformat(), "ended_at": None}
 
 
 @router.post("/tracking/workday/end", response_model=WorkdayRead, summary="End today: positions after now stay private")
-def workday_end(session: DbSession, actor: CurrentActor) -> dict[str, Any]:
-    day = service.end_workday(session, actor)
+def workday_end(session: DbSession, actor: CurrentActor, body: WorkdayMark | None = None) -> dict[str, Any]:
+    """`{"at": time}` (optional): when the rep tapped "end"."""
+    day = service.end_workday(session, actor, body.at if body else None)
     return {
         "day": day.day.isoformat(),
         "started_at": day.started_at.isoformat(),

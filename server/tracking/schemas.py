@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class RejectedPosition(BaseModel):
@@ -56,6 +56,12 @@ class LastPosition(BaseModel):
 
 class LastPositions(BaseModel):
     items: list[LastPosition]
+
+
+class WorkdayMark(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime | None = Field(default=None, description="When the rep tapped it (default: now)")
 
 
 class WorkdayRead(BaseModel):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -159,37 +159,64 @@ def last_positions(session: Session, actor: Actor) -> list[dict[str, Any]]:
     ]
 
 
-def start_workday(session: Session, actor: Actor) -> Workday:
-    """Start today (local time); starting again the same day keeps the first start and reopens it."""
-    zone = ZoneInfo(session.scalar(select(Organization.timezone).where(Organization.id == actor.org_id)) or "UTC")
+# A phone offline at the tap sends the mark later: it may be this old, and its clock this far ahead.
+WORKDAY_MARK_MAX_AGE = timedelta(hours=36)
+WORKDAY_MARK_MAX_AHEAD = timedelta(minutes=2)
+
+
+def _mark_time(at: datetime | None) -> datetime:
+    """When the rep tapped start or end (default: now), within what a phone offline for a day may send."""
     now = datetime.now(UTC)
-    session.execute(
-        pg_insert(Workday)
-        .values(
-            id=uuid.uuid4(), org_id=actor.org_id, user_id=actor.user_id, day=now.astimezone(zone).date(), started_at=now
-        )
-        .on_conflict_do_update(index_elements=["user_id", "day"], set_={"ended_at": None})
-    )
-    return _today(session, actor, zone)
+    if at is None:
+        return now
+    if at > now + WORKDAY_MARK_MAX_AHEAD:
+        raise InvalidInput("`at` is in the future (check the phone's clock)", code="TIME_IN_FUTURE")
+    if at < now - WORKDAY_MARK_MAX_AGE:
+        raise InvalidInput("`at` is more than 36 hours ago", code="TIME_TOO_OLD")
+    return at.astimezone(UTC)
 
 
-def end_workday(session: Session, actor: Actor) -> Workday:
+def start_workday(session: Session, actor: Actor, at: datetime | None = None) -> Workday:
+    """Start the day of `at` (default now; local date); starting again the same day keeps the
+    earliest start and reopens it."""
     zone = ZoneInfo(session.scalar(select(Organization.timezone).where(Organization.id == actor.org_id)) or "UTC")
-    workday = _today(session, actor, zone)
-    workday.ended_at = datetime.now(UTC)
+    started = _mark_time(at)
+    insert = pg_insert(Workday).values(
+        id=uuid.uuid4(),
+        org_id=actor.org_id,
+        user_id=actor.user_id,
+        day=started.astimezone(zone).date(),
+        started_at=started,
+    )
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["user_id", "day"],
+            set_={"ended_at": None, "started_at": func.least(Workday.started_at, insert.excluded.started_at)},
+        )
+    )
+    return _workday_of(session, actor, started.astimezone(zone).date())
+
+
+def end_workday(session: Session, actor: Actor, at: datetime | None = None) -> Workday:
+    """End the day of `at` (default now): positions after it stay private."""
+    zone = ZoneInfo(session.scalar(select(Organization.timezone).where(Organization.id == actor.org_id)) or "UTC")
+    ended = _mark_time(at)
+    workday = _workday_of(session, actor, ended.astimezone(zone).date())
+    if ended < workday.started_at:
+        raise InvalidInput("the day cannot end before it started", code="END_BEFORE_START")
+    workday.ended_at = ended
     session.flush()
     return workday
 
 
-def _today(session: Session, actor: Actor, zone: ZoneInfo) -> Workday:
-    day = datetime.now(UTC).astimezone(zone).date()
+def _workday_of(session: Session, actor: Actor, day: date) -> Workday:
     workday = session.scalar(
         select(Workday)
         .where(Workday.user_id == actor.user_id, Workday.day == day)
         .execution_options(populate_existing=True)
     )
     if workday is None:
-        raise NotFound("no workday started today", code="WORKDAY_NOT_STARTED")
+        raise NotFound("no workday started that day", code="WORKDAY_NOT_STARTED")
     return workday
 
 

@@ -296,6 +296,32 @@ def test_workday_start_and_end(client, as_user, db):
     assert again["started_at"] == started["started_at"] and again["ended_at"] is None
 
 
+def test_a_phone_offline_at_the_tap_sends_when_the_day_started_and_ended(client, as_user, db):
+    from datetime import UTC, datetime, timedelta
+
+    r1 = as_user("r1")
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def mark(kind: str, at: datetime):  # -> httpx.Response
+        return client.post(f"/api/v1/tracking/workday/{kind}", json={"at": at.isoformat()}, headers=r1)
+
+    # Started offline ten minutes ago, sent now; a later start the same day keeps the earliest.
+    started = mark("start", now - timedelta(minutes=10))
+    assert started.status_code == 200, started.text
+    assert datetime.fromisoformat(started.json()["started_at"]) == now - timedelta(minutes=10)
+    later = mark("start", now - timedelta(minutes=5)).json()
+    assert datetime.fromisoformat(later["started_at"]) == now - timedelta(minutes=10)
+    for at, code in (
+        (now - timedelta(minutes=20), "END_BEFORE_START"),
+        (now + timedelta(minutes=10), "TIME_IN_FUTURE"),
+        (now - timedelta(hours=40), "TIME_TOO_OLD"),
+    ):
+        refused = mark("end", at)
+        assert (refused.status_code, refused.json()["code"]) == (422, code)
+    ended = mark("end", now - timedelta(minutes=1)).json()
+    assert datetime.fromisoformat(ended["ended_at"]) == now - timedelta(minutes=1)
+
+
 # ---- check-in verification and presence -----------------------------------------------------------
 
 
