@@ -137,8 +137,19 @@ def _step_2(db: sqlite3.Connection) -> None:
     db.execute("UPDATE cursors SET cursor = NULL")
 
 
+def _step_3(db: sqlite3.Connection) -> None:
+    """The GPS buffer and the working day's start/end taps waiting to be sent (mobile.core.tracking)."""
+    db.execute(
+        "CREATE TABLE positions (seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, lat REAL NOT NULL, "
+        "lon REAL NOT NULL, accuracy REAL, speed REAL, heading REAL, altitude REAL, battery REAL, charging INTEGER)"
+    )
+    db.execute(
+        "CREATE TABLE workday_marks (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, at TEXT NOT NULL)"
+    )
+
+
 # One function per schema version; a store at version k runs steps k+1.. in order.
-SCHEMA_STEPS: list[Callable[[sqlite3.Connection], None]] = [_step_1, _step_2]
+SCHEMA_STEPS: list[Callable[[sqlite3.Connection], None]] = [_step_1, _step_2, _step_3]
 
 
 @dataclass(frozen=True)

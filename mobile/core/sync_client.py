@@ -198,6 +198,11 @@ class SyncClient:
             response = self._send(method, path, **kwargs)
         return response
 
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """An authenticated request for the app's other calls (tracking, the workday): the
+        token is refreshed on 401; 5xx and a lost connection raise `TransientSyncError`."""
+        return self._request(method, path, **kwargs)
+
     # ---- the sync loop ---------------------------------------------------------------------------
 
     def sync(self) -> SyncReport:
