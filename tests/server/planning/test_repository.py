@@ -80,3 +80,15 @@ def test_customers_no_active_rep_may_visit_are_found_for_an_organisation_wide_ru
     assert sorted(row.id for row in load_unserved_customers(db, W.org_a)) == sorted([W.c3, stray])
     # Org B has no rep at all: its customer is reported there, never in org A.
     assert [row.id for row in load_unserved_customers(db, W.org_b)] == [W.cb]
+
+
+def test_a_customers_own_time_on_site_wins_over_its_tiers(db: Any) -> None:
+    db.execute(update(Customer).where(Customer.id == W.c1).values(service_minutes=50))
+    db.flush()
+    data = load_planning_input(db, W.org_a, [W.r1, W.r2], MONDAY, 5)
+    built = build_problem(data)
+    service = {customer.id: customer.service for customer in built.customers}
+    assert service[str(W.c1)] == 50 * 60
+    assert (
+        service[str(W.c2)] == data.settings.service_minutes[next(c.tier for c in data.customers if c.id == W.c2)] * 60
+    )

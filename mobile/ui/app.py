@@ -1,0 +1,246 @@
+"""FieldForceApp: the one place that builds the core objects and hands them to the screens.
+
+Network and disk work run on the `SyncRunner`'s thread; their results come back
+to the UI thread with `Clock.schedule_once`. Sync runs on its own: at start,
+shortly after each local write, every few minutes, and on "sync now".
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from mobile.core.field_work import FieldWork
+from mobile.core.store import LocalStore
+from mobile.core.sync_client import (
+    AuthenticationFailed,
+    SyncClient,
+    SyncError,
+    SyncReport,
+    TransientSyncError,
+    UpgradeRequired,
+)
+from mobile.core.tracking import Fix, WorkdayTracker
+from mobile.device.location import LocationProvider
+from mobile.ui.screens.sign_in import SignInScreen
+from mobile.ui.screens.today import TodayScreen
+from mobile.ui.widgets import Caption, Card, Field, TouchButton
+
+logger = logging.getLogger(__name__)
+# The kit's classes, registered with Kivy's Factory on import, which the kv rules name.
+KIT = (Caption, Card, Field, TouchButton)
+KV_DIR = Path(__file__).parent / "screens"
+AUTO_SYNC_EVERY_S = 300
+AFTER_WRITE_DELAY_S = 2.0
+
+
+@dataclass
+class Services:
+    store: LocalStore
+    client: SyncClient
+    work: FieldWork
+    tracker: WorkdayTracker
+    location: LocationProvider
+
+
+class SyncRunner:
+    """One background thread that syncs data, then positions, one request at a time;
+    requests made while it works are folded into the next run."""
+
+    def __init__(self, services: Services, on_done: Any) -> None:
+        self._services = services
+        self._on_done = on_done
+        self._wanted: queue.Queue[str] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="sync", daemon=True)
+        self._stopped = threading.Event()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wanted.put("stop")
+
+    def request(self, reason: str) -> None:
+        self._wanted.put(reason)
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            reason = self._wanted.get()
+            while not self._wanted.empty():  # fold what piled up into this run
+                reason = self._wanted.get_nowait()
+            if self._stopped.is_set():
+                return
+            outcome: SyncReport | Exception
+            try:
+                outcome = self._services.client.sync()
+                self._services.tracker.upload(self._services.client)
+            except Exception as error:  # reported to the screen, never lost: the outbox keeps every edit
+                if not isinstance(error, SyncError):
+                    logger.exception("sync failed (%s)", reason)
+                outcome = error
+            Clock.schedule_once(lambda _dt, result=outcome: self._on_done(result))
+
+
+class FieldForceApp(App):
+    title = "FieldForce"
+    online = BooleanProperty(False)
+    syncing = BooleanProperty(False)
+    pending = NumericProperty(0)
+    last_sync = StringProperty("never")
+    sync_message = StringProperty("")
+    tracking = BooleanProperty(False)
+    gps_status = StringProperty("")
+
+    def __init__(self, server_url: str, data_dir: Path, location: LocationProvider, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        store = LocalStore(data_dir / "fieldforce.sqlite")
+        device = store.get_state("device_identifier") or f"app-{uuid.uuid4().hex[:12]}"
+        store.set_state("device_identifier", device)
+        client = SyncClient(store, store.get_state("server_url") or server_url)
+        self.services = Services(
+            store=store,
+            client=client,
+            work=FieldWork(store, client.next_hlc),
+            tracker=WorkdayTracker(store, device),
+            location=location,
+        )
+        self.server_url = store.get_state("server_url") or server_url
+        self.zone = ZoneInfo(store.get_state("timezone") or "UTC")
+        self.runner = SyncRunner(self.services, self._sync_done)
+
+    # ---- life ---------------------------------------------------------------------------------
+
+    def build(self) -> ScreenManager:
+        Builder.load_file(str(Path(__file__).parent / "widgets.kv"))
+        for kv in sorted(KV_DIR.glob("*.kv")):
+            Builder.load_file(str(kv))
+        manager = ScreenManager(transition=NoTransition())
+        manager.add_widget(SignInScreen(name="sign_in"))
+        manager.add_widget(TodayScreen(name="today"))
+        self.runner.start()
+        signed_in = self.services.store.get_state("access_token") is not None
+        manager.current = "today" if signed_in else "sign_in"
+        self.tracking = self.services.tracker.is_on
+        if self.tracking:
+            self.services.location.start(self._on_fix, self._on_gps_status)
+        Clock.schedule_interval(lambda _dt: self.sync_now("timer"), AUTO_SYNC_EVERY_S)
+        if signed_in:
+            self.sync_now("start")
+        self.refresh_pending()
+        return manager
+
+    def on_stop(self) -> None:
+        self.runner.stop()
+        self.services.location.stop()
+
+    # ---- signing in ---------------------------------------------------------------------------
+
+    def sign_in(self, server_url: str, username: str, password: str, done: Any) -> None:
+        """Log in on a worker thread; `done(error_text or None)` on the UI thread."""
+
+        def work() -> None:
+            error: str | None = None
+            try:
+                client = SyncClient(self.services.store, server_url.rstrip("/"))
+                client.login(username.strip(), password)
+                self.services.client = client
+                self.services.work = FieldWork(self.services.store, client.next_hlc)
+                self.services.store.set_state("server_url", server_url.rstrip("/"))
+                self.server_url = server_url.rstrip("/")
+            except AuthenticationFailed:
+                error = "Wrong email or password."
+            except UpgradeRequired:
+                error = "This app is too old for the server: please update it."
+            except TransientSyncError:
+                error = "The server cannot be reached. Check the address and your connection."
+            except Exception as unexpected:
+                logger.exception("sign-in failed")
+                error = f"Sign-in failed: {unexpected}"
+            Clock.schedule_once(lambda _dt: done(error))
+
+        threading.Thread(target=work, name="sign-in", daemon=True).start()
+
+    # ---- sync ---------------------------------------------------------------------------------
+
+    def sync_now(self, reason: str = "button") -> None:
+        if self.services.store.get_state("access_token") is None:
+            return
+        self.syncing = True
+        self.sync_message = "Syncing..."
+        self.runner.request(reason)
+
+    def after_write(self) -> None:
+        """A local edit: counted at once, sent shortly (several edits in a row go together)."""
+        self.refresh_pending()
+        Clock.unschedule(self._sync_after_write)
+        Clock.schedule_once(self._sync_after_write, AFTER_WRITE_DELAY_S)
+
+    def _sync_after_write(self, _dt: float) -> None:
+        self.sync_now("write")
+
+    def _sync_done(self, outcome: SyncReport | Exception) -> None:
+        self.syncing = False
+        if isinstance(outcome, SyncReport):
+            self.online = True
+            self.last_sync = datetime.now(UTC).astimezone(self.zone).strftime("%H:%M")
+            self.sync_message = f"Synced at {self.last_sync}"
+        elif isinstance(outcome, UpgradeRequired):
+            self.online = True
+            self.sync_message = "Update the app: the server no longer accepts this version. Your changes are kept."
+        elif isinstance(outcome, TransientSyncError):
+            self.online = False
+            self.sync_message = "Offline: changes are kept and sent when the connection is back."
+        else:
+            self.sync_message = f"Sync problem: {outcome}"
+        self.refresh_pending()
+        screen = self.root.get_screen("today") if self.root else None
+        if screen is not None:
+            screen.refresh()
+
+    def refresh_pending(self) -> None:
+        self.pending = self.services.store.pending_count()
+
+    # ---- the working day and GPS --------------------------------------------------------------
+
+    def toggle_day(self) -> None:
+        tracker = self.services.tracker
+        if tracker.is_on:
+            tracker.end_day()
+            self.services.location.stop()
+        else:
+            tracker.start_day()
+            self.services.location.start(self._on_fix, self._on_gps_status)
+        self.tracking = tracker.is_on
+        self.after_write()
+
+    def _on_fix(self, fix: Fix) -> None:  # the provider's thread: disk only, no widgets
+        self.services.tracker.record(fix)
+
+    def _on_gps_status(self, status: str) -> None:
+        Clock.schedule_once(lambda _dt: setattr(self, "gps_status", status))
+
+
+def wait_until(condition: Any, timeout: float = 10.0) -> bool:
+    """For drivers outside the UI thread (tests, the screenshot tool)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False

@@ -1,0 +1,32 @@
+"""The app's own small widget kit (no KivyMD): a button with a 48 dp touch target, a text
+field with its inline error, a card. Their look is in widgets.kv."""
+
+from __future__ import annotations
+
+from kivy.properties import ListProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+
+
+class TouchButton(Button):
+    """At least 48 dp high and wide, whatever its text."""
+
+    background_tint = ListProperty([0.05, 0.42, 0.62, 1])
+
+
+class Field(BoxLayout):
+    """A labelled text input with the message of what is wrong with it, under it."""
+
+    label = StringProperty("")
+    text = StringProperty("")
+    hint = StringProperty("")
+    error = StringProperty("")
+
+
+class Card(BoxLayout):
+    pass
+
+
+class Caption(Label):
+    pass

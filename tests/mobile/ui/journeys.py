@@ -1,0 +1,165 @@
+"""Journeys through the real app in a real Kivy window, driven by simulated taps.
+
+Run by the tests in a subprocess (Kivy's window is one per process):
+
+    python -m tests.mobile.ui.journeys sign_in --server URL --data DIR --shots DIR \
+        --email E --password P [--size phone|tablet]
+
+Each journey is a generator run on Kivy's UI thread: `yield seconds` waits,
+`yield condition` waits until it holds (or fails the journey after 30 s).
+What the journey saw is printed as one JSON object on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Generator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SIZES = {"phone": (360, 640), "tablet": (1280, 800)}
+Step = Generator[float | Callable[[], bool], None, None]
+
+
+def tap(widget: Any) -> None:
+    """A finger down and up on the widget's centre, through Kivy's touch dispatch."""
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+
+
+def sign_in(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
+    screen = app.root.get_screen("sign_in")
+    yield 0.5
+    shot("sign-in")
+    screen.ids.server.ids.input.text = ""
+    tap(screen.ids.submit)
+    yield 0.2
+    seen["empty_form_errors"] = {name: screen.ids[name].error for name in ("server", "email", "password")}
+    shot("sign-in-errors")
+
+    screen.ids.server.ids.input.text = args.server
+    screen.ids.email.ids.input.text = args.email
+    screen.ids.password.ids.input.text = "not-the-password"
+    tap(screen.ids.submit)
+    yield lambda: bool(screen.message)
+    seen["wrong_password_message"] = screen.message
+
+    screen.ids.password.ids.input.text = args.password
+    tap(screen.ids.submit)
+    yield lambda: app.root.current == "today" and app.last_sync != "never" and not app.syncing
+    today = app.root.get_screen("today")
+    today.refresh()
+    yield 0.3
+    seen["after_sign_in"] = {
+        "screen": app.root.current,
+        "rows": [(row["number"], row["customer_name"], row["window"], row["status"]) for row in today.rows],
+        "progress": today.progress,
+        "pending": app.pending,
+        "online": app.online,
+    }
+    if today.rows:
+        today.select(today.rows[0]["visit_id"])
+        yield 0.2
+        seen["selected"] = today.selected.customer_name if today.selected else None
+    shot("today")
+
+    tap(today.ids.day_button)
+    yield lambda: app.tracking
+    yield 1.5  # a few replayed fixes
+    shot("today-tracking")
+    tap(today.ids.day_button)
+    yield lambda: not app.tracking
+    app.sync_now("journey")
+    yield lambda: not app.syncing and app.services.tracker.pending_marks() == 0 and app.pending == 0
+    seen["after_day"] = {
+        "buffered": app.services.tracker.buffered(),
+        "marks_waiting": app.services.tracker.pending_marks(),
+        "sync_message": app.sync_message,
+    }
+
+
+JOURNEYS = {"sign_in": sign_in}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("journey", choices=sorted(JOURNEYS))
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--shots", type=Path, required=True)
+    parser.add_argument("--email", required=True)
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--size", choices=sorted(SIZES), default="phone")
+    args = parser.parse_args()
+
+    os.environ["KIVY_NO_ARGS"] = "1"
+    from kivy.config import Config
+
+    width, height = SIZES[args.size]
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from mobile.device.location import FakeLocation, fixes_along
+    from mobile.ui.app import FieldForceApp
+
+    start = datetime.now(UTC)
+    track = fixes_along([(45.75 + k * 0.001, 4.85) for k in range(30)], start, timedelta(seconds=10))
+    app = FieldForceApp("http://127.0.0.1:1", args.data, FakeLocation(track, speed=100))
+    seen: dict[str, Any] = {"journey": args.journey, "size": args.size}
+    args.shots.mkdir(parents=True, exist_ok=True)
+
+    def shot(name: str) -> None:
+        made = Window.screenshot(name=str(args.shots / f"{args.journey}-{args.size}-{name}.png"))
+        if made:  # Kivy numbers the file; keep the name the gallery uses
+            Path(made).replace(args.shots / f"{args.journey}-{args.size}-{name}.png")
+        seen.setdefault("screenshots", []).append(f"{args.journey}-{args.size}-{name}.png")
+
+    steps: Iterator[float | Callable[[], bool]] = JOURNEYS[args.journey](app, args, seen, shot)
+
+    def advance(_dt: float = 0.0) -> None:
+        try:
+            step = next(steps)
+        except StopIteration:
+            seen["ok"] = True
+            app.stop()
+            return
+        except Exception:
+            seen["ok"] = False
+            seen["error"] = traceback.format_exc()
+            app.stop()
+            return
+        if callable(step):
+            wait_for(step, time.monotonic() + 30)
+        else:
+            Clock.schedule_once(advance, step)
+
+    def wait_for(condition: Callable[[], bool], deadline: float) -> None:
+        if condition():
+            Clock.schedule_once(advance, 0)
+        elif time.monotonic() > deadline:
+            seen["ok"] = False
+            seen["error"] = f"timed out waiting; app state: screen={app.root.current} message={app.sync_message!r}"
+            app.stop()
+        else:
+            Clock.schedule_once(lambda _dt: wait_for(condition, deadline), 0.1)
+
+    Clock.schedule_once(advance, 0.5)
+    app.run()
+    print(json.dumps(seen, default=str))
+    sys.exit(0 if seen.get("ok") else 1)
+
+
+if __name__ == "__main__":
+    main()

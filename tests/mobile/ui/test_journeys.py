@@ -1,0 +1,129 @@
+"""A rep's journeys through the real app (a Kivy window under Xvfb, a real LocalStore, real
+sync against the live server on PostGIS). The organisation is seeded and committed: a
+pull serves committed changes only."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from server.models import Customer, Plan, User, Visit, Workday
+from server.seed.demo import DEMO_PASSWORDS, SeedOptions, seed_demo
+from shared.enums import Role, VisitStatus
+
+
+@dataclass
+class RepDay:
+    rep_id: uuid.UUID
+    email: str
+    customers: list[str]  # names, in plan order
+
+
+@pytest.fixture(scope="module")
+def rep_day(engine: Engine) -> RepDay:
+    """A seeded organisation whose first rep has four visits planned today, in a published plan."""
+    with Session(engine) as session, session.begin():
+        org_id = seed_demo(
+            session, SeedOptions(reps=2, customers=40, seed=99, slug="app-journeys", history_months=1)
+        ).org_id
+    with Session(engine) as session, session.begin():
+        rep = session.scalars(
+            select(User).where(User.org_id == org_id, User.role == Role.rep).order_by(User.email)
+        ).first()
+        assert rep is not None
+        customers = session.scalars(
+            select(Customer)
+            .where(Customer.org_id == org_id, Customer.owner_id == rep.id)
+            .order_by(Customer.name)
+            .limit(4)
+        ).all()
+        today = datetime.now(UTC).date()
+        stops = []
+        for hour, customer in zip((9, 10, 11, 14), customers, strict=True):
+            start = datetime.combine(today, time(hour), tzinfo=UTC)
+            visit = Visit(
+                org_id=org_id,
+                customer_id=customer.id,
+                rep_id=rep.id,
+                planned_start=start,
+                planned_end=start + timedelta(minutes=45),
+                status=VisitStatus.planned,
+            )
+            session.add(visit)
+            session.flush()
+            stops.append({"visit_id": str(visit.id), "customer_id": str(customer.id), "kind": "recurring"})
+        session.add(Plan(org_id=org_id, rep_id=rep.id, plan_date=today, stops=stops))
+        return RepDay(rep.id, rep.email, [c.name for c in customers])
+
+
+def run_journey(
+    name: str, size: str, *, server: str, data: Path, shots: Path, display: str, rep: RepDay
+) -> dict[str, Any]:
+    env = {**os.environ, "DISPLAY": display, "KIVY_NO_CONSOLELOG": "1", "KIVY_HOME": str(data / "kivy")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.mobile.ui.journeys",
+            name,
+            "--server",
+            server,
+            "--data",
+            str(data),
+            "--shots",
+            str(shots),
+            "--email",
+            rep.email,
+            "--password",
+            DEMO_PASSWORDS[Role.rep],
+            "--size",
+            size,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, f"the journey printed nothing\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    seen: dict[str, Any] = json.loads(lines[-1])
+    assert seen.get("ok"), seen.get("error")
+    return seen
+
+
+@pytest.mark.parametrize("size", ["phone", "tablet"])
+def test_sign_in_first_sync_and_a_tracked_day(
+    size: str, live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
+) -> None:
+    seen = run_journey(
+        "sign_in", size, server=live_server, data=tmp_path, shots=screenshots, display=display, rep=rep_day
+    )
+    # Bad input is answered next to the field, and a wrong password in words.
+    assert all(seen["empty_form_errors"].values()), seen["empty_form_errors"]
+    assert seen["wrong_password_message"] == "Wrong email or password."
+    # The first sync brought today's plan: four visits, in plan order, none done yet.
+    after = seen["after_sign_in"]
+    assert after["screen"] == "today" and after["online"] is True and after["pending"] == 0
+    assert [row[1] for row in after["rows"]] == rep_day.customers
+    assert [row[0] for row in after["rows"]] == ["1", "2", "3", "4"]
+    assert after["rows"][0][2] == "09:00-09:45" and after["rows"][0][3] == "to do"
+    assert after["progress"] == "0 of 4 done"
+    assert seen["selected"] == rep_day.customers[0]
+    # The day was started and ended on the phone; the server has both marks and the fixes.
+    assert seen["after_day"]["marks_waiting"] == 0 and seen["after_day"]["buffered"] == 0
+    with Session(engine) as session:
+        workday = session.scalar(select(Workday).where(Workday.user_id == rep_day.rep_id))
+        assert workday is not None and workday.ended_at is not None
+    for name in seen["screenshots"]:
+        assert (screenshots / name).stat().st_size > 5_000, name
