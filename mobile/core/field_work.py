@@ -150,13 +150,18 @@ class FieldWork:
 
     # ---- visits ----------------------------------------------------------------------------
 
-    def check_in(self, visit_id: str, lat: float, lon: float, *, at: datetime | None = None) -> int:
-        return self._write(
-            MutationType.update,
-            Entity.visit,
-            visit_id,
-            {"status": "in_progress", "check_in_at": _iso(at), "check_in_location": {"lat": lat, "lon": lon}},
-        )
+    def check_in(
+        self, visit_id: str, lat: float, lon: float, *, accuracy_m: float | None = None, at: datetime | None = None
+    ) -> int:
+        """On site: the fix and its accuracy go with it (the server verifies the distance)."""
+        data: dict[str, Any] = {
+            "status": "in_progress",
+            "check_in_at": _iso(at),
+            "check_in_location": {"lat": lat, "lon": lon},
+        }
+        if accuracy_m is not None:
+            data["check_in_accuracy_m"] = round(accuracy_m, 1)
+        return self._write(MutationType.update, Entity.visit, visit_id, data)
 
     def check_out(
         self,
@@ -166,6 +171,7 @@ class FieldWork:
         *,
         outcome: str | None = None,
         notes: str | None = None,
+        accuracy_m: float | None = None,
         at: datetime | None = None,
     ) -> int:
         data: dict[str, Any] = {
@@ -173,6 +179,8 @@ class FieldWork:
             "check_out_at": _iso(at),
             "check_out_location": {"lat": lat, "lon": lon},
         }
+        if accuracy_m is not None:
+            data["check_out_accuracy_m"] = round(accuracy_m, 1)
         if outcome is not None:
             data["outcome"] = outcome
         if notes is not None:

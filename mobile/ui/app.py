@@ -38,6 +38,7 @@ from mobile.core.tracking import Fix, WorkdayTracker
 from mobile.device.location import LocationProvider
 from mobile.ui.screens.sign_in import SignInScreen
 from mobile.ui.screens.today import TodayScreen
+from mobile.ui.screens.visit import VisitScreen
 from mobile.ui.widgets import Caption, Card, Field, TouchButton
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,12 @@ class Services:
     work: FieldWork
     tracker: WorkdayTracker
     location: LocationProvider
+
+
+def make_client(store: LocalStore, server_url: str) -> SyncClient:
+    """Few quick attempts per run: the strip says "Offline" within seconds, and the app's own
+    timer and the next edit try again (the client's backoff applies within a run)."""
+    return SyncClient(store, server_url, max_attempts=2, backoff_base=1.0, timeout=15.0)
 
 
 class SyncRunner:
@@ -105,6 +112,7 @@ class FieldForceApp(App):
     sync_message = StringProperty("")
     tracking = BooleanProperty(False)
     gps_status = StringProperty("")
+    status_line = StringProperty("Not synced yet")
 
     def __init__(self, server_url: str, data_dir: Path, location: LocationProvider, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -112,7 +120,7 @@ class FieldForceApp(App):
         store = LocalStore(data_dir / "fieldforce.sqlite")
         device = store.get_state("device_identifier") or f"app-{uuid.uuid4().hex[:12]}"
         store.set_state("device_identifier", device)
-        client = SyncClient(store, store.get_state("server_url") or server_url)
+        client = make_client(store, store.get_state("server_url") or server_url)
         self.services = Services(
             store=store,
             client=client,
@@ -133,6 +141,7 @@ class FieldForceApp(App):
         manager = ScreenManager(transition=NoTransition())
         manager.add_widget(SignInScreen(name="sign_in"))
         manager.add_widget(TodayScreen(name="today"))
+        manager.add_widget(VisitScreen(name="visit"))
         self.runner.start()
         signed_in = self.services.store.get_state("access_token") is not None
         manager.current = "today" if signed_in else "sign_in"
@@ -157,7 +166,7 @@ class FieldForceApp(App):
         def work() -> None:
             error: str | None = None
             try:
-                client = SyncClient(self.services.store, server_url.rstrip("/"))
+                client = make_client(self.services.store, server_url.rstrip("/"))
                 client.login(username.strip(), password)
                 self.services.client = client
                 self.services.work = FieldWork(self.services.store, client.next_hlc)
@@ -183,6 +192,7 @@ class FieldForceApp(App):
             return
         self.syncing = True
         self.sync_message = "Syncing..."
+        self.refresh_pending()
         self.runner.request(reason)
 
     def after_write(self) -> None:
@@ -215,6 +225,12 @@ class FieldForceApp(App):
 
     def refresh_pending(self) -> None:
         self.pending = self.services.store.pending_count()
+        state = self.sync_message or ("Online" if self.online else "Not synced yet")
+        if self.pending == 0:
+            waiting = "Everything sent"
+        else:
+            waiting = f"{self.pending} change{'s' if self.pending != 1 else ''} waiting to be sent"
+        self.status_line = f"{state}\n{waiting}"
 
     # ---- the working day and GPS --------------------------------------------------------------
 

@@ -72,3 +72,50 @@ def _window(start: str | None, end: str | None, zone: ZoneInfo) -> str:
     if not end:
         return begins
     return f"{begins}-{datetime.fromisoformat(end).astimezone(zone).strftime('%H:%M')}"
+
+
+OUTCOMES = ("Order taken", "Interested", "Follow-up needed", "No answer", "Not interested")
+
+
+@dataclass(frozen=True)
+class VisitDetail:
+    id: str
+    customer_id: str
+    customer_name: str
+    address: str
+    window: str
+    status: str  # the record's status: planned, in_progress, completed, ...
+    status_words: str
+    location: tuple[float, float] | None
+    open_tasks: list[tuple[str, str]]  # (task id, title)
+    notes: list[str]
+
+
+def visit_detail(visit: dict[str, Any], detail: dict[str, Any] | None, zone: ZoneInfo) -> VisitDetail:
+    customer = (detail or {}).get("customer") or {}
+    spot = customer.get("location")
+    address = ", ".join(str(part) for part in (customer.get("street"), customer.get("city")) if part)
+    return VisitDetail(
+        id=visit["id"],
+        customer_id=visit["customer_id"],
+        customer_name=str(customer.get("name") or "(customer not on this phone)"),
+        address=address or "no address",
+        window=_window(visit.get("planned_start"), visit.get("planned_end"), zone),
+        status=str(visit.get("status")),
+        status_words=STATUS_WORDS.get(str(visit.get("status")), str(visit.get("status"))),
+        location=(spot["lat"], spot["lon"]) if spot else None,
+        open_tasks=[(task["id"], str(task.get("title"))) for task in (detail or {}).get("open_tasks", [])],
+        notes=[str(note.get("body")) for note in (detail or {}).get("notes", [])[:5]],
+    )
+
+
+def distance_words(
+    here: tuple[float, float] | None, accuracy_m: float | None, there: tuple[float, float] | None
+) -> str:
+    if here is None:
+        return "Waiting for a GPS fix..."
+    if there is None:
+        return "The customer has no location: check-in is recorded without a distance."
+    metres = haversine_m(here[0], here[1], there[0], there[1])
+    accuracy = f" (GPS accurate to {accuracy_m:.0f} m)" if accuracy_m is not None else ""
+    return f"You are {metres:,.0f} m from the customer{accuracy}."

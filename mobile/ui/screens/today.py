@@ -73,7 +73,14 @@ class TodayScreen(Screen):
         app.refresh_pending()
 
     def select(self, visit_id: str) -> None:
+        """A tap on a visit: a phone opens it; a tablet shows it beside the list."""
         self.selected = next((row for row in self._shown if row.id == visit_id), None)
+        if not self.wide:
+            self.open_selected()
+
+    def open_selected(self) -> None:
+        if self.selected is not None:
+            self.manager.get_screen("visit").show(self.selected.id)
 
 
 def _row_data(row: TodayVisit) -> dict[str, Any]:

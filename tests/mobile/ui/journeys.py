@@ -67,11 +67,16 @@ def sign_in(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Call
         "pending": app.pending,
         "online": app.online,
     }
-    if today.rows:
-        today.select(today.rows[0]["visit_id"])
-        yield 0.2
-        seen["selected"] = today.selected.customer_name if today.selected else None
     shot("today")
+    if today.rows:
+        tap(visit_row(today, today.rows[0]["visit_id"]))  # a phone opens the visit; a tablet shows it aside
+        yield 0.3
+        seen["selected"] = today.selected.customer_name if today.selected else None
+        seen["screen_after_tap"] = app.root.current
+        shot("first-visit")
+        if app.root.current == "visit":
+            tap(app.root.get_screen("visit").ids.back)
+            yield lambda: app.root.current == "today"
 
     tap(today.ids.day_button)
     yield lambda: app.tracking
@@ -88,7 +93,95 @@ def sign_in(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Call
     }
 
 
-JOURNEYS = {"sign_in": sign_in}
+def signed_in(app: Any, args: argparse.Namespace) -> Step:
+    """Sign in with the right password and wait for the first sync."""
+    screen = app.root.get_screen("sign_in")
+    yield 0.3
+    screen.ids.server.ids.input.text = args.server
+    screen.ids.email.ids.input.text = args.email
+    screen.ids.password.ids.input.text = args.password
+    tap(screen.ids.submit)
+    yield lambda: app.root.current == "today" and app.last_sync != "never" and not app.syncing
+
+
+def visit_row(today: Any, visit_id: str) -> Any:
+    rows = [w for w in today.ids.visits.children[0].children if getattr(w, "visit_id", None) == visit_id]
+    return rows[0]
+
+
+def a_day_offline(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
+    """Start the day, lose the network, do the first visit (check in near the customer, a
+    note, check out with an outcome), end the day, get the network back: all of it arrives."""
+    import httpx
+
+    from mobile.device.location import FakeLocation, fixes_along
+    from shared.sync.protocol import Entity
+
+    yield from signed_in(app, args)
+    today = app.root.get_screen("today")
+    today.refresh()
+    yield 0.2
+    first = today.rows[0]
+    customer = app.services.store.get(
+        Entity.customer, app.services.store.get(Entity.visit, first["visit_id"])["customer_id"]
+    )
+    lat, lon = customer["location"]["lat"], customer["location"]["lon"]
+    # The GPS: a walk that ends 20 m from the customer's door.
+    walk = [(lat - 0.002 + k * 0.0002, lon) for k in range(10)] + [(lat + 0.00018, lon)] * 20
+    app.services.location = FakeLocation(fixes_along(walk, datetime.now(UTC), timedelta(seconds=5)), speed=25)
+
+    online = app.services.client.http
+    app.services.client.http = httpx.Client(base_url="http://127.0.0.1:1", timeout=2)  # the network is gone
+    tap(today.ids.day_button)
+    yield lambda: app.tracking
+    app.sync_now("journey")
+    yield lambda: not app.syncing and not app.online
+    shot("offline")
+    seen["offline_message"] = app.sync_message
+
+    tap(visit_row(today, first["visit_id"]))
+    visit = app.root.get_screen("visit")
+    yield lambda: app.root.current == "visit"
+    yield lambda: app.services.location.last_fix is not None and "from the customer" in visit.where
+    yield 2.5  # at the door
+    tap(visit.ids.check_in)
+    yield lambda: visit.visit is not None and visit.visit.status == "in_progress"
+    seen["where_at_check_in"] = visit.where
+    visit.ids.note.text = "Wants the spring catalogue; call back in March."
+    tap(visit.ids.save_note)
+    yield 0.2
+    tap(visit.ids.check_out)  # no outcome chosen yet: refused, said in words
+    yield 0.2
+    seen["check_out_without_outcome"] = visit.message
+    visit.ids.outcome.text = "Order taken"
+    visit.message = ""
+    yield 0.3
+    shot("visit")
+    tap(visit.ids.check_out)
+    yield lambda: app.root.current == "today"
+    today.refresh()
+    yield 0.2
+    seen["progress_offline"] = today.progress
+    seen["pending_offline"] = app.pending
+    tap(today.ids.day_button)
+    yield lambda: not app.tracking
+    shot("day-done-offline")
+
+    app.services.client.http = online  # the network is back
+    app.sync_now("journey")
+    yield lambda: not app.syncing and app.online and app.pending == 0 and app.services.tracker.pending_marks() == 0
+    today.refresh()
+    yield 0.2
+    shot("synced")
+    seen["after_sync"] = {
+        "pending": app.pending,
+        "buffered": app.services.tracker.buffered(),
+        "progress": today.progress,
+    }
+    seen["visit_id"] = first["visit_id"]
+
+
+JOURNEYS = {"sign_in": sign_in, "a_day_offline": a_day_offline}
 
 
 def main() -> None:

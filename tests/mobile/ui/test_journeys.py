@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from server.models import Customer, Plan, User, Visit, Workday
+from server.models import Customer, Note, Plan, Position, User, Visit, Workday
 from server.seed.demo import DEMO_PASSWORDS, SeedOptions, seed_demo
 from shared.enums import Role, VisitStatus
 
@@ -120,6 +120,7 @@ def test_sign_in_first_sync_and_a_tracked_day(
     assert after["rows"][0][2] == "09:00-09:45" and after["rows"][0][3] == "to do"
     assert after["progress"] == "0 of 4 done"
     assert seen["selected"] == rep_day.customers[0]
+    assert seen["screen_after_tap"] == ("visit" if size == "phone" else "today")
     # The day was started and ended on the phone; the server has both marks and the fixes.
     assert seen["after_day"]["marks_waiting"] == 0 and seen["after_day"]["buffered"] == 0
     with Session(engine) as session:
@@ -127,3 +128,26 @@ def test_sign_in_first_sync_and_a_tracked_day(
         assert workday is not None and workday.ended_at is not None
     for name in seen["screenshots"]:
         assert (screenshots / name).stat().st_size > 5_000, name
+
+
+@pytest.mark.parametrize("size", ["phone"])
+def test_a_day_done_offline_arrives_whole_once_back_online(
+    size: str, live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
+) -> None:
+    seen = run_journey(
+        "a_day_offline", size, server=live_server, data=tmp_path, shots=screenshots, display=display, rep=rep_day
+    )
+    assert seen["offline_message"].startswith("Offline")
+    assert seen["where_at_check_in"].startswith("You are ") and "from the customer" in seen["where_at_check_in"]
+    assert seen["check_out_without_outcome"] == "Choose the outcome of the visit."
+    assert seen["progress_offline"] == "1 of 4 done"
+    assert seen["pending_offline"] >= 3  # check-in, note, check-out (at least), all shown and kept
+    assert seen["after_sync"] == {"pending": 0, "buffered": 0, "progress": "1 of 4 done"}
+    with Session(engine) as session:
+        visit = session.get(Visit, uuid.UUID(seen["visit_id"]))
+        assert visit is not None and visit.status is VisitStatus.completed and visit.outcome == "Order taken"
+        assert visit.verification_status.value == "verified" and visit.check_in_accuracy_m is not None
+        notes = session.scalars(select(Note.body).where(Note.customer_id == visit.customer_id)).all()
+        assert "Wants the spring catalogue; call back in March." in notes
+        fixes = session.scalars(select(Position.id).where(Position.user_id == rep_day.rep_id)).all()
+        assert len(fixes) >= 5
