@@ -10,13 +10,15 @@ EXTRAS := server,routing,mobile,dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup system venv database run test test-fast lint bench clean-db
+.PHONY: help setup system venv database run test test-fast lint bench clean-db app screenshots apk
 
 help:
 	@echo "make run     set up everything, seed a demo organisation, serve on http://$(HOST):$(PORT)"
 	@echo "make test    set up everything, run the whole test suite"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   benchmarks (see docs/benchmarks.md)"
+	@echo "make app     the rep's app on the desktop, against SERVER (default http://$(HOST):$(PORT))"
+	@echo "make screenshots   the app's journeys, their screenshots into docs/screenshots/"
 
 system:
 	@bash scripts/install-system-packages.sh
@@ -38,6 +40,7 @@ setup: database
 
 run: setup
 	$(BIN)/fieldforce seed --if-empty
+	@echo "The rep's app: in another terminal, 'make app' (or 'make app SERVER=http://host:port'); sign in as a demo rep above."
 	$(BIN)/fieldforce serve --host $(HOST) --port $(PORT) --with-worker
 
 test: setup
@@ -51,6 +54,23 @@ lint: venv
 
 bench: setup
 	$(BIN)/python -m bench.api_load
+
+SERVER ?= http://$(HOST):$(PORT)
+
+# The rep's app (Kivy) on the desktop; `make run` serves the API it talks to.
+app: venv
+	$(BIN)/python -m mobile --server $(SERVER)
+
+# The app's journeys (a Kivy window under Xvfb, the live test server), screenshots kept for the README.
+screenshots: setup
+	FIELDFORCE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/mobile/ui -q
+
+# Android: stage the app and build a debug APK (needs buildozer and the Android SDK; not on CI).
+apk:
+	rm -rf build/android && mkdir -p build/android
+	cp -r mobile shared build/android/
+	printf 'from mobile.__main__ import main\n\nmain()\n' > build/android/main.py
+	buildozer android debug
 
 clean-db:
 	-$(BIN)/fieldforce db stop

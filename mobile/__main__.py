@@ -19,10 +19,10 @@ SIZES = {"phone": (360, 640), "tablet": (1280, 800)}
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m mobile", description=__doc__.splitlines()[0])
     parser.add_argument("--server", default=os.environ.get("FIELDFORCE_SERVER", "http://127.0.0.1:8000"))
-    parser.add_argument("--data", type=Path, default=Path.home() / ".fieldforce-app")
+    parser.add_argument("--data", type=Path, help="where the app keeps its data (default: the platform's app folder)")
     parser.add_argument("--size", choices=sorted(SIZES), default="phone")
     parser.add_argument("--gpx", type=Path, help="a GPX track to replay as the GPS")
-    args = parser.parse_args()
+    args = parser.parse_args([] if _on_android() else None)
 
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our options, not Kivy's
     from kivy.config import Config
@@ -31,11 +31,21 @@ def main() -> None:
     Config.set("graphics", "width", str(width))
     Config.set("graphics", "height", str(height))
 
-    from mobile.device.location import FakeLocation
+    from kivy.utils import platform
+
+    from mobile.device.location import FakeLocation, LocationProvider, PlyerLocation
     from mobile.ui.app import FieldForceApp
 
-    location = FakeLocation.from_gpx(args.gpx) if args.gpx else FakeLocation([])
+    location: LocationProvider
+    if platform == "android":
+        location = PlyerLocation()
+    else:
+        location = FakeLocation.from_gpx(args.gpx) if args.gpx else FakeLocation([])
     FieldForceApp(args.server, args.data, location).run()
+
+
+def _on_android() -> bool:
+    return "ANDROID_ARGUMENT" in os.environ  # set by python-for-android
 
 
 if __name__ == "__main__":

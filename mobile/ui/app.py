@@ -114,8 +114,9 @@ class FieldForceApp(App):
     gps_status = StringProperty("")
     status_line = StringProperty("Not synced yet")
 
-    def __init__(self, server_url: str, data_dir: Path, location: LocationProvider, **kwargs: Any) -> None:
+    def __init__(self, server_url: str, data_dir: Path | None, location: LocationProvider, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        data_dir = data_dir or Path(self.user_data_dir)  # the platform's private app folder
         data_dir.mkdir(parents=True, exist_ok=True)
         store = LocalStore(data_dir / "fieldforce.sqlite")
         device = store.get_state("device_identifier") or f"app-{uuid.uuid4().hex[:12]}"
