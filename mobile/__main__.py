@@ -33,6 +33,7 @@ def main() -> None:
 
     from kivy.utils import platform
 
+    from mobile.device.intents import Intents
     from mobile.device.location import FakeLocation, LocationProvider, PlyerLocation
     from mobile.ui.app import FieldForceApp
 
@@ -41,7 +42,7 @@ def main() -> None:
         location = PlyerLocation()
     else:
         location = FakeLocation.from_gpx(args.gpx) if args.gpx else FakeLocation([])
-    FieldForceApp(args.server, args.data, location).run()
+    FieldForceApp(args.server, args.data, location, Intents(android=platform == "android")).run()
 
 
 def _on_android() -> bool:

@@ -35,7 +35,10 @@ from mobile.core.sync_client import (
     UpgradeRequired,
 )
 from mobile.core.tracking import Fix, WorkdayTracker
+from mobile.device.intents import Intents
 from mobile.device.location import LocationProvider
+from mobile.ui.screens.customer import CustomerScreen
+from mobile.ui.screens.lists import CustomersScreen, TasksScreen
 from mobile.ui.screens.sign_in import SignInScreen
 from mobile.ui.screens.today import TodayScreen
 from mobile.ui.screens.visit import VisitScreen
@@ -56,6 +59,7 @@ class Services:
     work: FieldWork
     tracker: WorkdayTracker
     location: LocationProvider
+    intents: Intents
 
 
 def make_client(store: LocalStore, server_url: str) -> SyncClient:
@@ -114,7 +118,14 @@ class FieldForceApp(App):
     gps_status = StringProperty("")
     status_line = StringProperty("Not synced yet")
 
-    def __init__(self, server_url: str, data_dir: Path | None, location: LocationProvider, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        server_url: str,
+        data_dir: Path | None,
+        location: LocationProvider,
+        intents: Intents | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         data_dir = data_dir or Path(self.user_data_dir)  # the platform's private app folder
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -128,6 +139,7 @@ class FieldForceApp(App):
             work=FieldWork(store, client.next_hlc),
             tracker=WorkdayTracker(store, device),
             location=location,
+            intents=intents or Intents(),
         )
         self.server_url = store.get_state("server_url") or server_url
         self.zone = ZoneInfo(store.get_state("timezone") or "UTC")
@@ -143,6 +155,9 @@ class FieldForceApp(App):
         manager.add_widget(SignInScreen(name="sign_in"))
         manager.add_widget(TodayScreen(name="today"))
         manager.add_widget(VisitScreen(name="visit"))
+        manager.add_widget(CustomersScreen(name="customers"))
+        manager.add_widget(CustomerScreen(name="customer"))
+        manager.add_widget(TasksScreen(name="tasks"))
         self.runner.start()
         signed_in = self.services.store.get_state("access_token") is not None
         manager.current = "today" if signed_in else "sign_in"
@@ -154,6 +169,11 @@ class FieldForceApp(App):
             self.sync_now("start")
         self.refresh_pending()
         return manager
+
+    def go(self, screen: str) -> None:
+        """The navigation bar: Today, Customers, Tasks."""
+        if self.root is not None and self.root.current != screen:
+            self.root.current = screen
 
     def on_stop(self) -> None:
         self.runner.stop()

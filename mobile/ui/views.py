@@ -119,3 +119,57 @@ def distance_words(
     metres = haversine_m(here[0], here[1], there[0], there[1])
     accuracy = f" (GPS accurate to {accuracy_m:.0f} m)" if accuracy_m is not None else ""
     return f"You are {metres:,.0f} m from the customer{accuracy}."
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: str
+    title: str
+    customer_name: str
+    due: str  # "due 03/12 09:00" or "no due date"
+    overdue: bool
+
+
+def task_rows(
+    tasks: list[dict[str, Any]], customers: dict[str, dict[str, Any]], zone: ZoneInfo, now: datetime
+) -> list[TaskRow]:
+    rows = []
+    for task in tasks:
+        due_at = task.get("due_at")
+        due = datetime.fromisoformat(due_at) if due_at else None
+        rows.append(
+            TaskRow(
+                id=task["id"],
+                title=str(task.get("title") or "(no title)"),
+                customer_name=str(customers.get(task.get("customer_id") or "", {}).get("name") or ""),
+                due=due.astimezone(zone).strftime("due %d/%m %H:%M") if due else "no due date",
+                overdue=due is not None and due < now,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    id: str
+    name: str
+    tier: str
+    status: str
+    place: str  # the city, or the distance when a fix is known
+
+
+def customer_rows(customers: list[dict[str, Any]], distances: dict[str, float] | None = None) -> list[CustomerRow]:
+    rows = []
+    for customer in customers:
+        metres = (distances or {}).get(customer["id"])
+        place = f"{metres / 1000:.1f} km" if metres is not None else str(customer.get("city") or "")
+        rows.append(
+            CustomerRow(
+                id=customer["id"],
+                name=str(customer.get("name")),
+                tier=str(customer.get("tier") or "C"),
+                status=str(customer.get("status") or ""),
+                place=place,
+            )
+        )
+    return rows

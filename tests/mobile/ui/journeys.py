@@ -181,7 +181,53 @@ def a_day_offline(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot
     seen["visit_id"] = first["visit_id"]
 
 
-JOURNEYS = {"sign_in": sign_in, "a_day_offline": a_day_offline}
+def customers_and_tasks(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
+    """Find a customer by name, open their page, call them; complete a task; it reaches the server."""
+    yield from signed_in(app, args)
+    today = app.root.get_screen("today")
+    tap(today.ids.nav.ids.customers)
+    customers = app.root.get_screen("customers")
+    yield lambda: app.root.current == "customers"
+    customers.ids.query.text = args.search
+    yield lambda: bool(customers.rows) and args.search.lower() in customers.rows[0]["name"].lower()
+    yield 0.3
+    shot("search")
+    seen["found"] = [row["name"] for row in customers.rows]
+    row = next(w for w in customers.ids.customers.children[0].children if getattr(w, "name", "") == seen["found"][0])
+    tap(row)
+    customer = app.root.get_screen("customer")
+    yield lambda: app.root.current == "customer"
+    yield 0.2
+    shot("customer")
+    seen["customer_summary"] = customer.summary
+    tap(customer.ids.call)
+    yield 0.1
+    seen["called"] = app.services.intents.last or customer.message
+    tap(customer.ids.back)
+    yield lambda: app.root.current == "customers"
+
+    tap(customers.ids.nav.ids.tasks)
+    tasks = app.root.get_screen("tasks")
+    yield lambda: app.root.current == "tasks"
+    yield 0.2
+    seen["tasks_before"] = [row["title"] for row in tasks.rows]
+    shot("tasks")
+    done_button = next(
+        child
+        for w in tasks.ids.tasks.children[0].children
+        if getattr(w, "title", "") == args.task
+        for child in w.children
+        if getattr(child, "text", "") == "Done"
+    )
+    tap(done_button)
+    yield 0.2
+    seen["tasks_after"] = [row["title"] for row in tasks.rows]
+    seen["pending_after_done"] = app.pending
+    app.sync_now("journey")
+    yield lambda: not app.syncing and app.pending == 0
+
+
+JOURNEYS = {"sign_in": sign_in, "a_day_offline": a_day_offline, "customers_and_tasks": customers_and_tasks}
 
 
 def main() -> None:
@@ -193,6 +239,8 @@ def main() -> None:
     parser.add_argument("--email", required=True)
     parser.add_argument("--password", required=True)
     parser.add_argument("--size", choices=sorted(SIZES), default="phone")
+    parser.add_argument("--search", default="", help="customers_and_tasks: the name to search for")
+    parser.add_argument("--task", default="", help="customers_and_tasks: the task to complete")
     args = parser.parse_args()
 
     os.environ["KIVY_NO_ARGS"] = "1"
@@ -204,12 +252,13 @@ def main() -> None:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
+    from mobile.device.intents import Intents
     from mobile.device.location import FakeLocation, fixes_along
     from mobile.ui.app import FieldForceApp
 
     start = datetime.now(UTC)
     track = fixes_along([(45.75 + k * 0.001, 4.85) for k in range(30)], start, timedelta(seconds=10))
-    app = FieldForceApp("http://127.0.0.1:1", args.data, FakeLocation(track, speed=100))
+    app = FieldForceApp("http://127.0.0.1:1", args.data, FakeLocation(track, speed=100), Intents(open_uri=False))
     seen: dict[str, Any] = {"journey": args.journey, "size": args.size}
     args.shots.mkdir(parents=True, exist_ok=True)
 

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from server.models import Customer, Note, Plan, Position, User, Visit, Workday
+from server.models import Customer, Note, Plan, Position, Task, User, Visit, Workday
 from server.seed.demo import DEMO_PASSWORDS, SeedOptions, seed_demo
-from shared.enums import Role, VisitStatus
+from shared.enums import Role, TaskStatus, VisitStatus
 
 
 @dataclass
@@ -28,6 +28,8 @@ class RepDay:
     rep_id: uuid.UUID
     email: str
     customers: list[str]  # names, in plan order
+    task_id: uuid.UUID  # an open task of the rep's, at the first customer
+    task_title: str
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +66,28 @@ def rep_day(engine: Engine) -> RepDay:
             session.flush()
             stops.append({"visit_id": str(visit.id), "customer_id": str(customer.id), "kind": "recurring"})
         session.add(Plan(org_id=org_id, rep_id=rep.id, plan_date=today, stops=stops))
-        return RepDay(rep.id, rep.email, [c.name for c in customers])
+        task = Task(
+            org_id=org_id,
+            customer_id=customers[0].id,
+            assignee_id=rep.id,
+            title="Bring the new price list",
+            due_at=datetime.combine(today, time(17), tzinfo=UTC),
+        )
+        session.add(task)
+        session.flush()
+        return RepDay(rep.id, rep.email, [c.name for c in customers], task.id, task.title)
 
 
 def run_journey(
-    name: str, size: str, *, server: str, data: Path, shots: Path, display: str, rep: RepDay
+    name: str,
+    size: str,
+    *,
+    server: str,
+    data: Path,
+    shots: Path,
+    display: str,
+    rep: RepDay,
+    extra: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     env = {**os.environ, "DISPLAY": display, "KIVY_NO_CONSOLELOG": "1", "KIVY_HOME": str(data / "kivy")}
     done = subprocess.run(
@@ -89,6 +108,7 @@ def run_journey(
             DEMO_PASSWORDS[Role.rep],
             "--size",
             size,
+            *extra,
         ],
         env=env,
         capture_output=True,
@@ -151,3 +171,27 @@ def test_a_day_done_offline_arrives_whole_once_back_online(
         assert "Wants the spring catalogue; call back in March." in notes
         fixes = session.scalars(select(Position.id).where(Position.user_id == rep_day.rep_id)).all()
         assert len(fixes) >= 5
+
+
+def test_a_customer_found_by_name_and_a_task_done(
+    live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
+) -> None:
+    first = rep_day.customers[0]
+    seen = run_journey(
+        "customers_and_tasks",
+        "phone",
+        server=live_server,
+        data=tmp_path,
+        shots=screenshots,
+        display=display,
+        rep=rep_day,
+        extra=("--search", first.split()[-1][:4], "--task", rep_day.task_title),
+    )
+    assert first in seen["found"]
+    assert seen["customer_summary"].startswith("Tier ") and "Bring the new price list" in seen["customer_summary"]
+    assert seen["called"].startswith("tel:") or seen["called"] == "No phone number for this customer."
+    assert rep_day.task_title in seen["tasks_before"] and rep_day.task_title not in seen["tasks_after"]
+    assert seen["pending_after_done"] == 1
+    with Session(engine) as session:
+        task = session.get(Task, rep_day.task_id)
+        assert task is not None and task.status is TaskStatus.done

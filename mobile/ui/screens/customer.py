@@ -1,0 +1,76 @@
+"""Customer 360: who they are, where, the people, what happened, what is open; call, email, go."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.properties import DictProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+
+class CustomerScreen(Screen):
+    customer = DictProperty({})
+    title = StringProperty("")
+    summary = StringProperty("")
+    message = StringProperty("")
+    came_from = StringProperty("customers")
+
+    def show(self, customer_id: str) -> None:
+        self.came_from = self.manager.current if self.manager.current != self.name else self.came_from
+        detail = App.get_running_app().services.work.customer_detail(customer_id)
+        self.message = ""
+        self.customer = (detail or {}).get("customer") or {}
+        self.title = str(self.customer.get("name") or "")
+        self.summary = _summary(detail) if detail else "This customer is not on this phone."
+        self.manager.current = self.name
+
+    def call(self) -> None:
+        phone = self.customer.get("phone")
+        if not phone:
+            self.message = "No phone number for this customer."
+            return
+        App.get_running_app().services.intents.call(phone)
+
+    def email(self) -> None:
+        address = self.customer.get("email")
+        if not address:
+            self.message = "No email address for this customer."
+            return
+        App.get_running_app().services.intents.email(address)
+
+    def navigate(self) -> None:
+        spot = self.customer.get("location")
+        if not spot:
+            self.message = "This customer has no location yet."
+            return
+        App.get_running_app().services.intents.navigate(spot["lat"], spot["lon"], str(self.customer.get("name")))
+
+    def back(self) -> None:
+        self.manager.current = self.came_from
+
+
+def _summary(detail: dict[str, Any]) -> str:
+    customer = detail["customer"]
+    lines = [
+        f"Tier {customer.get('tier') or '-'}  |  {customer.get('status') or ''}"
+        + (f"  |  {', '.join(customer.get('tags') or [])}" if customer.get("tags") else ""),
+        ", ".join(str(p) for p in (customer.get("street"), customer.get("postal_code"), customer.get("city")) if p)
+        or "No address",
+        "",
+        "People: " + (", ".join(str(c.get("name")) for c in detail["contacts"]) or "none yet"),
+        "Open tasks: " + (", ".join(str(t.get("title")) for t in detail["open_tasks"]) or "none"),
+        "Opportunities: "
+        + (
+            ", ".join(f"{o.get('title')} ({o.get('stage') or 'open'})" for o in detail.get("opportunities", []))
+            or "none"
+        ),
+        "",
+        "Last visits:",
+    ]
+    history = [v for v in detail["history"] if v.get("status") == "completed"][:5]
+    lines += [f"  {str(v.get('check_in_at') or '')[:10]}  {v.get('outcome') or ''}" for v in history] or ["  none"]
+    notes = detail["notes"][:3]
+    if notes:
+        lines += ["", "Notes:"] + [f"  {str(n.get('body'))[:120]}" for n in notes]
+    return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""Customers (search by name, else nearest first) and my open tasks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.properties import ListProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import Screen
+
+from mobile.ui.views import customer_rows, task_rows
+from shared.sync.protocol import Entity
+
+
+class CustomerListRow(BoxLayout):
+    customer_id = StringProperty("")
+    name = StringProperty("")
+    tier = StringProperty("")
+    status = StringProperty("")
+    place = StringProperty("")
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if self.collide_point(*touch.pos) and touch.grab_current is None:
+            App.get_running_app().root.get_screen("customer").show(self.customer_id)
+            return True
+        return bool(super().on_touch_up(touch))
+
+
+class CustomersScreen(Screen):
+    rows = ListProperty([])
+    heading = StringProperty("")
+
+    def on_pre_enter(self, *_args: Any) -> None:
+        self.search(self.ids.query.text)
+
+    def typed(self, text: str) -> None:
+        """Search as the rep types, once they pause (every keystroke would re-query)."""
+        Clock.unschedule(self._search_later)
+        self._pending_text = text
+        Clock.schedule_once(self._search_later, 0.25)
+
+    def _search_later(self, _dt: float) -> None:
+        self.search(self._pending_text)
+
+    def search(self, text: str) -> None:
+        app = App.get_running_app()
+        work = app.services.work
+        if text.strip():
+            found = work.search_customers(text)
+            self.heading = f"{len(found)} customer{'s' if len(found) != 1 else ''} named like '{text.strip()}'"
+            shown = customer_rows(found)
+        else:
+            fix = app.services.location.last_fix
+            if fix is not None:
+                near = work.customers_near(fix.lat, fix.lon, radius_m=20_000, limit=50)
+                self.heading = "Nearest first"
+                shown = customer_rows([n.customer for n in near], {n.customer["id"]: n.distance_m for n in near})
+            else:
+                self.heading = "By name (no GPS fix for the nearest)"
+                shown = customer_rows(app.services.store.query(Entity.customer, order="name", limit=50))
+        self.rows = [{**asdict(row), "customer_id": row.id} for row in shown]
+        for row in self.rows:
+            row.pop("id")
+
+
+class TaskListRow(BoxLayout):
+    task_id = StringProperty("")
+    title = StringProperty("")
+    customer_name = StringProperty("")
+    due = StringProperty("")
+    overdue = StringProperty("")
+
+
+class TasksScreen(Screen):
+    rows = ListProperty([])
+    heading = StringProperty("")
+
+    def on_pre_enter(self, *_args: Any) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        app = App.get_running_app()
+        tasks = app.services.work.my_open_tasks()
+        ids = {task.get("customer_id") for task in tasks if task.get("customer_id")}
+        customers = {c_id: app.services.store.get(Entity.customer, c_id) or {} for c_id in ids}
+        shown = task_rows(tasks, customers, app.zone, datetime.now(UTC))
+        self.heading = (
+            f"{len(shown)} open task{'s' if len(shown) != 1 else ''}" if shown else "No open task. Well done."
+        )
+        self.rows = [
+            {
+                "task_id": row.id,
+                "title": row.title,
+                "customer_name": row.customer_name,
+                "due": row.due + ("  (overdue)" if row.overdue else ""),
+                "overdue": "1" if row.overdue else "",
+            }
+            for row in shown
+        ]
+
+    def complete(self, task_id: str) -> None:
+        app = App.get_running_app()
+        app.services.work.complete_task(task_id)
+        app.after_write()
+        self.refresh()
