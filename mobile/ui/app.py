@@ -38,6 +38,7 @@ from mobile.core.tracking import Fix, WorkdayTracker
 from mobile.device.intents import Intents
 from mobile.device.location import LocationProvider
 from mobile.ui.screens.customer import CustomerScreen
+from mobile.ui.screens.lead import LeadScreen
 from mobile.ui.screens.lists import CustomersScreen, TasksScreen
 from mobile.ui.screens.sign_in import SignInScreen
 from mobile.ui.screens.today import TodayScreen
@@ -158,6 +159,7 @@ class FieldForceApp(App):
         manager.add_widget(CustomersScreen(name="customers"))
         manager.add_widget(CustomerScreen(name="customer"))
         manager.add_widget(TasksScreen(name="tasks"))
+        manager.add_widget(LeadScreen(name="lead"))
         self.runner.start()
         signed_in = self.services.store.get_state("access_token") is not None
         manager.current = "today" if signed_in else "sign_in"

@@ -37,6 +37,17 @@ def tap(widget: Any) -> None:
     touch.touch_up()
 
 
+def reveal(widget: Any) -> None:
+    """Scroll the widget's ScrollView so that it is on screen (a finger can only tap what it sees)."""
+    from kivy.uix.scrollview import ScrollView
+
+    parent = widget.parent
+    while parent is not None and not isinstance(parent, ScrollView):
+        parent = parent.parent
+    if parent is not None:
+        parent.scroll_to(widget, padding=10, animate=False)
+
+
 def sign_in(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
     screen = app.root.get_screen("sign_in")
     yield 0.5
@@ -227,7 +238,66 @@ def customers_and_tasks(app: Any, args: argparse.Namespace, seen: dict[str, Any]
     yield lambda: not app.syncing and app.pending == 0
 
 
-JOURNEYS = {"sign_in": sign_in, "a_day_offline": a_day_offline, "customers_and_tasks": customers_and_tasks}
+def a_new_lead(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
+    """A lead next door to a customer: the form's checks, the duplicate warning, saved anyway."""
+    from mobile.device.location import FakeLocation, fixes_along
+    from shared.sync.protocol import Entity
+
+    yield from signed_in(app, args)
+    neighbour = app.services.store.query(Entity.customer, "name = ?", (args.search,))[0]
+    spot = (neighbour["location"]["lat"] + 0.0001, neighbour["location"]["lon"])  # 11 m away
+    app.services.location = FakeLocation(fixes_along([spot] * 3, datetime.now(UTC), timedelta(seconds=1)), speed=10)
+    app.services.location.start(lambda fix: None, lambda status: None)
+    app.go("customers")
+    customers = app.root.get_screen("customers")
+    yield lambda: app.root.current == "customers"
+    tap(customers.ids.new_lead)
+    lead = app.root.get_screen("lead")
+    yield lambda: app.root.current == "lead"
+    reveal(lead.ids.save)
+    yield 0.2
+    tap(lead.ids.save)
+    yield 0.2
+    seen["empty_name_error"] = lead.ids.name.error
+    lead.ids.name.ids.input.text = "Boulangerie du Coin"
+    lead.ids.phone.ids.input.text = "12"
+    reveal(lead.ids.save)
+    yield 0.2
+    tap(lead.ids.save)
+    yield 0.2
+    seen["bad_phone_error"] = lead.ids.phone.error
+    lead.ids.phone.ids.input.text = "+33 4 78 00 00 42"
+    lead.ids.contact.ids.input.text = "Mme Roux"
+    lead.ids.note.ids.input.text = "Opens a second shop in spring."
+    yield lambda: app.services.location.last_fix is not None
+    reveal(lead.ids.here)
+    yield 0.2
+    tap(lead.ids.here)
+    yield lambda: bool(lead.nearby_name)
+    seen["duplicate_warning"] = lead.nearby_name
+    reveal(lead.ids.save)
+    yield 0.2
+    tap(lead.ids.save)
+    yield 0.3
+    seen["first_save_message"] = lead.message
+    shot("lead-duplicate")
+    reveal(lead.ids.save)
+    yield 0.2
+    tap(lead.ids.save)
+    yield lambda: app.root.current == "customer"
+    yield 0.2
+    shot("lead-saved")
+    seen["saved_title"] = app.root.get_screen("customer").title
+    app.sync_now("journey")
+    yield lambda: not app.syncing and app.pending == 0
+
+
+JOURNEYS = {
+    "sign_in": sign_in,
+    "a_day_offline": a_day_offline,
+    "customers_and_tasks": customers_and_tasks,
+    "a_new_lead": a_new_lead,
+}
 
 
 def main() -> None:

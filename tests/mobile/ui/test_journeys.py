@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from server.models import Customer, Note, Plan, Position, Task, User, Visit, Workday
+from server.models import Contact, Customer, Note, Plan, Position, Task, User, Visit, Workday
 from server.seed.demo import DEMO_PASSWORDS, SeedOptions, seed_demo
 from shared.enums import Role, TaskStatus, VisitStatus
 
@@ -89,7 +89,7 @@ def run_journey(
     rep: RepDay,
     extra: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    env = {**os.environ, "DISPLAY": display, "KIVY_NO_CONSOLELOG": "1", "KIVY_HOME": str(data / "kivy")}
+    env = {**os.environ, "DISPLAY": display, "KIVY_HOME": str(data / "kivy")}
     done = subprocess.run(
         [
             sys.executable,
@@ -118,7 +118,7 @@ def run_journey(
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert lines, f"the journey printed nothing\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     seen: dict[str, Any] = json.loads(lines[-1])
-    assert seen.get("ok"), seen.get("error")
+    assert seen.get("ok"), f"{seen.get('error')}\n--- the app's log:\n{done.stderr[-4000:]}"
     return seen
 
 
@@ -195,3 +195,30 @@ def test_a_customer_found_by_name_and_a_task_done(
     with Session(engine) as session:
         task = session.get(Task, rep_day.task_id)
         assert task is not None and task.status is TaskStatus.done
+
+
+def test_a_new_lead_next_to_a_customer_is_warned_then_saved(
+    live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
+) -> None:
+    neighbour = rep_day.customers[1]
+    seen = run_journey(
+        "a_new_lead",
+        "phone",
+        server=live_server,
+        data=tmp_path,
+        shots=screenshots,
+        display=display,
+        rep=rep_day,
+        extra=("--search", neighbour),
+    )
+    assert seen["empty_name_error"] == "The business's name"
+    assert seen["bad_phone_error"] == "A phone number has digits"
+    assert seen["duplicate_warning"] == neighbour
+    assert seen["first_save_message"].startswith(f"'{neighbour}' is already here")
+    assert seen["saved_title"] == "Boulangerie du Coin"
+    with Session(engine) as session:
+        lead = session.scalar(select(Customer).where(Customer.name == "Boulangerie du Coin"))
+        assert lead is not None and lead.status.value == "lead" and lead.phone == "+33478000042"
+        assert lead.location is not None
+        contacts = session.scalars(select(Contact.name).where(Contact.customer_id == lead.id)).all()
+        assert contacts == ["Mme Roux"]
