@@ -148,8 +148,13 @@ def _step_3(db: sqlite3.Connection) -> None:
     )
 
 
+def _step_4(db: sqlite3.Connection) -> None:
+    """What each answered mutation sent, so a conflict shows the value that lost."""
+    db.execute("ALTER TABLE results ADD COLUMN sent TEXT")
+
+
 # One function per schema version; a store at version k runs steps k+1.. in order.
-SCHEMA_STEPS: list[Callable[[sqlite3.Connection], None]] = [_step_1, _step_2, _step_3]
+SCHEMA_STEPS: list[Callable[[sqlite3.Connection], None]] = [_step_1, _step_2, _step_3, _step_4]
 
 
 @dataclass(frozen=True)
@@ -353,9 +358,11 @@ class LocalStore:
         """Record the server's answers and drop what it has applied (mid <= last_mid)."""
         with self.transaction() as db:
             for result in results:
+                # What the rep sent, kept beside the answer: the review screen shows what was lost.
+                sent = db.execute("SELECT data FROM outbox WHERE mid = ?", (result.mid,)).fetchone()
                 db.execute(
-                    "INSERT OR REPLACE INTO results (client_id, mid, outcome, entity, entity_id, code, detail, fields) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO results (client_id, mid, outcome, entity, entity_id, code, detail, fields, "
+                    "sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         client_id,
                         result.mid,
@@ -365,6 +372,7 @@ class LocalStore:
                         result.code,
                         result.detail,
                         _dumps(result.fields),
+                        sent[0] if sent else None,
                     ),
                 )
             self._drop_acknowledged(last_mid)
@@ -422,7 +430,7 @@ class LocalStore:
         rows = self._db.execute("SELECT * FROM results ORDER BY client_id, mid").fetchall()
         wanted = set(outcomes) if outcomes is not None else None
         return [
-            {**dict(row), "fields": json.loads(row["fields"] or "[]")}
+            {**dict(row), "fields": json.loads(row["fields"] or "[]"), "sent": json.loads(row["sent"] or "{}")}
             for row in rows
             if wanted is None or row["outcome"] in wanted
         ]

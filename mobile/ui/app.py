@@ -40,6 +40,7 @@ from mobile.device.location import LocationProvider
 from mobile.ui.screens.customer import CustomerScreen
 from mobile.ui.screens.lead import LeadScreen
 from mobile.ui.screens.lists import CustomersScreen, TasksScreen
+from mobile.ui.screens.review import ReviewScreen
 from mobile.ui.screens.sign_in import SignInScreen
 from mobile.ui.screens.today import TodayScreen
 from mobile.ui.screens.visit import VisitScreen
@@ -160,6 +161,7 @@ class FieldForceApp(App):
         manager.add_widget(CustomerScreen(name="customer"))
         manager.add_widget(TasksScreen(name="tasks"))
         manager.add_widget(LeadScreen(name="lead"))
+        manager.add_widget(ReviewScreen(name="review"))
         self.runner.start()
         signed_in = self.services.store.get_state("access_token") is not None
         manager.current = "today" if signed_in else "sign_in"
@@ -242,9 +244,9 @@ class FieldForceApp(App):
         else:
             self.sync_message = f"Sync problem: {outcome}"
         self.refresh_pending()
-        screen = self.root.get_screen("today") if self.root else None
-        if screen is not None:
-            screen.refresh()
+        if self.root is not None:
+            for name in ("today", "review"):
+                self.root.get_screen(name).refresh()
 
     def refresh_pending(self) -> None:
         self.pending = self.services.store.pending_count()

@@ -173,3 +173,62 @@ def customer_rows(customers: list[dict[str, Any]], distances: dict[str, float] |
             )
         )
     return rows
+
+
+ENTITY_WORDS = {
+    "customer": "customer",
+    "contact": "contact",
+    "visit": "visit",
+    "task": "task",
+    "note": "note",
+    "photo": "photo",
+    "opportunity": "opportunity",
+    "absence": "day off",
+}
+
+
+def waiting_words(entities: list[str]) -> str:
+    """'3 visit changes, 1 note' for what the outbox holds."""
+    if not entities:
+        return "Nothing waiting: everything you did is on the server."
+    counts: dict[str, int] = {}
+    for entity in entities:
+        counts[entity] = counts.get(entity, 0) + 1
+    parts = [
+        f"{count} {ENTITY_WORDS.get(entity, entity)} change{'s' if count != 1 else ''}"
+        for entity, count in sorted(counts.items())
+    ]
+    return "Waiting to be sent: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    title: str  # what it was about
+    explanation: str  # what happened, in words: what was kept and what was lost
+
+
+def review_items(results: list[dict[str, Any]], current: Any) -> list[ReviewItem]:
+    """The server's answers that need the rep to look: `current(entity, id)` gives the record as
+    it stands now (what was kept)."""
+    items = []
+    for result in reversed(results):  # newest first
+        entity, outcome = str(result.get("entity") or ""), str(result.get("outcome"))
+        record = current(entity, result.get("entity_id")) or {}
+        what = (
+            f"{ENTITY_WORDS.get(entity, entity).capitalize()} {record.get('name') or record.get('title') or ''}".strip()
+        )
+        sent = result.get("sent") or {}
+        if outcome == "applied_with_conflicts":
+            lost = [
+                f"{field}: you wrote {sent.get(field)!r}, kept {record.get(field)!r} (a later change won)"
+                for field in result.get("fields") or []
+            ]
+            items.append(ReviewItem(what, "; ".join(lost) or "some of your change was overtaken by a later one"))
+        elif outcome == "applied_partial":
+            dropped = ", ".join(result.get("fields") or [])
+            items.append(ReviewItem(what, f"not yours to change, so not applied: {dropped}"))
+        elif outcome == "applied_to_tombstone":
+            items.append(ReviewItem(what, "it had been deleted; your change was kept aside for your manager"))
+        else:  # rejected, quarantined
+            items.append(ReviewItem(what, f"not accepted: {result.get('detail') or result.get('code') or outcome}"))
+    return items

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from server.access.credentials import AccessClaims, create_access_token
 from server.app import create_app
 from server.config import Environment, Settings
+from server.models import Organization
 from tests.net import free_port
 from tests.server.world import WORLD, World, build_world
 
@@ -57,7 +58,9 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture(scope="session")
 def world(engine: Engine) -> World:
     with Session(engine) as session, session.begin():
-        build_world(session)
+        # Once per database: other test folders (tests/mobile/ui) reuse these fixtures.
+        if session.get(Organization, WORLD.org_a) is None:
+            build_world(session)
     return WORLD
 
 

@@ -22,6 +22,8 @@ class CustomerScreen(Screen):
         self.message = ""
         self.customer = (detail or {}).get("customer") or {}
         self.title = str(self.customer.get("name") or "")
+        self.ids.phone.text = str(self.customer.get("phone") or "")
+        self.ids.email_field.text = str(self.customer.get("email") or "")
         self.summary = _summary(detail) if detail else "This customer is not on this phone."
         self.manager.current = self.name
 
@@ -45,6 +47,29 @@ class CustomerScreen(Screen):
             self.message = "This customer has no location yet."
             return
         App.get_running_app().services.intents.navigate(spot["lat"], spot["lon"], str(self.customer.get("name")))
+
+    def save_details(self) -> None:
+        """The rep fixes the phone or the email; checked here, merged field by field on the server."""
+        phone, email = self.ids.phone.text.strip(), self.ids.email_field.text.strip()
+        self.ids.phone.error = "" if not phone or sum(c.isdigit() for c in phone) >= 6 else "A phone number has digits"
+        self.ids.email_field.error = (
+            "" if not email or ("@" in email and "." in email.split("@")[-1]) else "Not an email"
+        )
+        if self.ids.phone.error or self.ids.email_field.error or not self.customer:
+            return
+        changes = {
+            name: value
+            for name, value in (("phone", phone), ("email", email))
+            if value and value != (self.customer.get(name) or "")
+        }
+        if not changes:
+            self.message = "Nothing changed."
+            return
+        app = App.get_running_app()
+        app.services.work.edit_customer(self.customer["id"], **changes)
+        app.after_write()
+        self.show(self.customer["id"])
+        self.message = "Saved; it is sent with the next sync."
 
     def back(self) -> None:
         self.manager.current = self.came_from

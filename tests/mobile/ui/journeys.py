@@ -292,7 +292,59 @@ def a_new_lead(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: C
     yield lambda: not app.syncing and app.pending == 0
 
 
+def a_conflict_reviewed(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
+    """The rep fixes a phone offline; meanwhile the manager changes the same field on the web;
+    back online, the manager's later edit wins and the review screen says what was lost."""
+    import httpx
+
+    yield from signed_in(app, args)
+    app.go("customers")
+    customers = app.root.get_screen("customers")
+    yield lambda: app.root.current == "customers"
+    customers.ids.query.text = args.search
+    yield lambda: bool(customers.rows) and customers.rows[0]["name"] == args.search
+    tap(next(w for w in customers.ids.customers.children[0].children if getattr(w, "name", "") == args.search))
+    customer = app.root.get_screen("customer")
+    yield lambda: app.root.current == "customer"
+    customer_id = customer.customer["id"]
+
+    online = app.services.client.http
+    app.services.client.http = httpx.Client(base_url="http://127.0.0.1:1", timeout=2)  # offline
+    customer.ids.phone.ids.input.text = "+33 4 78 11 11 11"
+    customer.ids.email_field.ids.input.text = "not-an-email"
+    tap(customer.ids.save_details)
+    yield 0.2
+    seen["bad_email_error"] = customer.ids.email_field.error
+    customer.ids.email_field.ids.input.text = ""
+    tap(customer.ids.save_details)
+    yield 0.2
+    seen["saved_message"] = customer.message
+    seen["pending_offline"] = app.pending
+    shot("customer-fixed-offline")
+
+    # The manager, on the web, a minute later than the rep.
+    with httpx.Client(base_url=args.server, timeout=10) as web:
+        token = web.post("/api/v1/auth/token", data={"username": args.manager, "password": args.manager_password})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        answer = web.patch(f"/api/v1/customers/{customer_id}", json={"phone": "+33 4 78 22 22 22"}, headers=headers)
+        seen["manager_edit"] = answer.status_code
+
+    app.services.client.http = online
+    app.sync_now("journey")
+    yield lambda: not app.syncing and app.online and app.pending == 0
+    tap(customer.ids.back)
+    yield lambda: app.root.current == "customers"
+    tap(customers.ids.nav.ids.review)
+    review = app.root.get_screen("review")
+    yield lambda: app.root.current == "review" and bool(review.items)
+    yield 0.3
+    shot("review")
+    seen["review"] = list(review.items)
+    seen["waiting"] = review.waiting
+
+
 JOURNEYS = {
+    "a_conflict_reviewed": a_conflict_reviewed,
     "sign_in": sign_in,
     "a_day_offline": a_day_offline,
     "customers_and_tasks": customers_and_tasks,
@@ -311,6 +363,8 @@ def main() -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="phone")
     parser.add_argument("--search", default="", help="customers_and_tasks: the name to search for")
     parser.add_argument("--task", default="", help="customers_and_tasks: the task to complete")
+    parser.add_argument("--manager", default="", help="a_conflict_reviewed: the manager's login")
+    parser.add_argument("--manager-password", default="")
     args = parser.parse_args()
 
     os.environ["KIVY_NO_ARGS"] = "1"

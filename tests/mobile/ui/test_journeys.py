@@ -30,6 +30,7 @@ class RepDay:
     customers: list[str]  # names, in plan order
     task_id: uuid.UUID  # an open task of the rep's, at the first customer
     task_title: str
+    manager_email: str
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,9 @@ def rep_day(engine: Engine) -> RepDay:
         )
         session.add(task)
         session.flush()
-        return RepDay(rep.id, rep.email, [c.name for c in customers], task.id, task.title)
+        manager = session.get(User, rep.manager_id)
+        assert manager is not None
+        return RepDay(rep.id, rep.email, [c.name for c in customers], task.id, task.title, manager.email)
 
 
 def run_journey(
@@ -222,3 +225,36 @@ def test_a_new_lead_next_to_a_customer_is_warned_then_saved(
         assert lead.location is not None
         contacts = session.scalars(select(Contact.name).where(Contact.customer_id == lead.id)).all()
         assert contacts == ["Mme Roux"]
+
+
+def test_a_conflict_with_the_manager_is_shown_in_review(
+    live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
+) -> None:
+    customer = rep_day.customers[2]
+    seen = run_journey(
+        "a_conflict_reviewed",
+        "phone",
+        server=live_server,
+        data=tmp_path,
+        shots=screenshots,
+        display=display,
+        rep=rep_day,
+        extra=(
+            "--search",
+            customer,
+            "--manager",
+            rep_day.manager_email,
+            "--manager-password",
+            DEMO_PASSWORDS[Role.manager],
+        ),
+    )
+    assert seen["bad_email_error"] == "Not an email"
+    assert seen["saved_message"] == "Saved; it is sent with the next sync."
+    assert seen["pending_offline"] == 1 and seen["manager_edit"] == 200
+    [item] = seen["review"]
+    assert item["title"] == f"Customer {customer}"
+    assert item["explanation"] == "phone: you wrote '+33 4 78 11 11 11', kept '+33478222222' (a later change won)"
+    assert seen["waiting"].startswith("Nothing waiting")
+    with Session(engine) as session:
+        stored = session.scalar(select(Customer).where(Customer.name == customer))
+        assert stored is not None and stored.phone == "+33478222222"
