@@ -382,6 +382,37 @@ class LocalStore:
         # server's rows that include them arrive with the next pull.
         self._db.execute("DELETE FROM outbox WHERE mid <= ?", (last_mid,))
 
+    def forget_everything(self) -> None:
+        """Log out: every record, the outbox, the GPS buffer and the tokens go (another rep may
+        sign in on this phone). The install's identity (client id, device) stays."""
+        keep = {"client_id", "device_identifier", "server_url"}
+        with self.transaction() as db:
+            for table, _columns in ENTITY_TABLES.values():
+                db.execute(f"DELETE FROM {table}")
+            for table in ("memberships", "outbox", "cursors", "results", "positions", "workday_marks"):
+                db.execute(f"DELETE FROM {table}")
+            db.execute(f"DELETE FROM state WHERE key NOT IN ({', '.join('?' for _ in keep)})", tuple(sorted(keep)))
+
+    def diagnostics(self) -> dict[str, Any]:
+        """What support needs to understand a problem, and no secret or customer data."""
+        counts = {
+            entity.value: int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            for entity, (table, _columns) in ENTITY_TABLES.items()
+        }
+        return {
+            "schema_version": self.schema_version,
+            "records": counts,
+            "pending": self.pending_count(),
+            "scopes": sorted(self.cursors()),
+            "results": [
+                {k: row[k] for k in ("mid", "outcome", "entity", "code", "detail")}
+                for row in self._db.execute("SELECT * FROM results ORDER BY mid DESC LIMIT 50")
+            ],
+            "positions_buffered": int(self._db.execute("SELECT count(*) FROM positions").fetchone()[0]),
+            "client_id": self.get_state("client_id"),
+            "user_id": self.get_state("user_id"),
+        }
+
     def drop_orphans(self) -> int:
         """After a complete sync (outbox empty, every scope pulled): rows the server never
         sent and no pending mutation explains (a rejected insert) are not the server's

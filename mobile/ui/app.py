@@ -41,6 +41,7 @@ from mobile.ui.screens.customer import CustomerScreen
 from mobile.ui.screens.lead import LeadScreen
 from mobile.ui.screens.lists import CustomersScreen, TasksScreen
 from mobile.ui.screens.review import ReviewScreen
+from mobile.ui.screens.settings import SettingsScreen
 from mobile.ui.screens.sign_in import SignInScreen
 from mobile.ui.screens.today import TodayScreen
 from mobile.ui.screens.visit import VisitScreen
@@ -131,6 +132,7 @@ class FieldForceApp(App):
         super().__init__(**kwargs)
         data_dir = data_dir or Path(self.user_data_dir)  # the platform's private app folder
         data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir
         store = LocalStore(data_dir / "fieldforce.sqlite")
         device = store.get_state("device_identifier") or f"app-{uuid.uuid4().hex[:12]}"
         store.set_state("device_identifier", device)
@@ -162,6 +164,7 @@ class FieldForceApp(App):
         manager.add_widget(TasksScreen(name="tasks"))
         manager.add_widget(LeadScreen(name="lead"))
         manager.add_widget(ReviewScreen(name="review"))
+        manager.add_widget(SettingsScreen(name="settings"))
         self.runner.start()
         signed_in = self.services.store.get_state("access_token") is not None
         manager.current = "today" if signed_in else "sign_in"
@@ -259,6 +262,19 @@ class FieldForceApp(App):
 
     # ---- the working day and GPS --------------------------------------------------------------
 
+    def log_out(self) -> None:
+        """Everything on the phone goes (another rep may sign in next); back to sign-in."""
+        if self.tracking:
+            self.toggle_day()
+        self.services.store.forget_everything()
+        self.tracking = False
+        self.online = False
+        self.sync_message = ""
+        self.last_sync = "never"
+        self.refresh_pending()
+        if self.root is not None:
+            self.root.current = "sign_in"
+
     def toggle_day(self) -> None:
         tracker = self.services.tracker
         if tracker.is_on:
@@ -266,7 +282,8 @@ class FieldForceApp(App):
             self.services.location.stop()
         else:
             tracker.start_day()
-            self.services.location.start(self._on_fix, self._on_gps_status)
+            if self.services.store.get_state("tracking_consent", "1") == "1":
+                self.services.location.start(self._on_fix, self._on_gps_status)
         self.tracking = tracker.is_on
         self.after_write()
 

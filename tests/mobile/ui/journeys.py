@@ -343,7 +343,57 @@ def a_conflict_reviewed(app: Any, args: argparse.Namespace, seen: dict[str, Any]
     seen["waiting"] = review.waiting
 
 
+def settings_too_old_and_log_out(
+    app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]
+) -> Step:
+    """An unsent change makes log-out warn; diagnostics hold no secret; a server that no longer
+    takes this app's protocol is said in words and loses nothing; logging out empties the phone."""
+    import httpx
+
+    from shared.sync.protocol import Entity
+
+    yield from signed_in(app, args)
+    online = app.services.client.http
+    app.services.client.http = httpx.Client(base_url="http://127.0.0.1:1", timeout=2)
+    first = app.services.store.query(Entity.customer, order="name", limit=1)[0]
+    app.root.get_screen("customer").show(first["id"])
+    customer = app.root.get_screen("customer")
+    yield lambda: app.root.current == "customer"
+    customer.ids.phone.ids.input.text = "+33 4 78 33 33 33"
+    tap(customer.ids.save_details)
+    yield lambda: app.pending == 1
+    app.go("settings")
+    settings = app.root.get_screen("settings")
+    yield lambda: app.root.current == "settings"
+    tap(settings.ids.log_out)
+    yield 0.2
+    seen["log_out_warning"] = settings.message
+    shot("settings-warning")
+    tap(settings.ids.diagnostics)
+    yield 0.2
+    report_path = settings.message.removeprefix("Saved to ")
+    report = Path(report_path).read_text()
+    seen["diagnostics_pending"] = json.loads(report)["pending"]
+    seen["diagnostics_has_token"] = "access_token" in report or "bench-token" in report or "Bearer" in report
+
+    app.services.client.http = online
+    app.services.client.protocol = 0  # as an app older than the server accepts
+    app.sync_now("journey")
+    yield lambda: not app.syncing
+    seen["too_old_message"] = app.sync_message
+    seen["pending_when_too_old"] = app.pending
+    app.services.client.protocol = 1
+    app.sync_now("journey")
+    yield lambda: not app.syncing and app.pending == 0
+    settings.confirm_logout = False
+    tap(settings.ids.log_out)
+    yield lambda: app.root.current == "sign_in"
+    seen["customers_after_log_out"] = len(app.services.store.query(Entity.customer))
+    seen["token_after_log_out"] = app.services.store.get_state("access_token")
+
+
 JOURNEYS = {
+    "settings_too_old_and_log_out": settings_too_old_and_log_out,
     "a_conflict_reviewed": a_conflict_reviewed,
     "sign_in": sign_in,
     "a_day_offline": a_day_offline,

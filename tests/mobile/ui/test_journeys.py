@@ -258,3 +258,21 @@ def test_a_conflict_with_the_manager_is_shown_in_review(
     with Session(engine) as session:
         stored = session.scalar(select(Customer).where(Customer.name == customer))
         assert stored is not None and stored.phone == "+33478222222"
+
+
+def test_settings_an_app_too_old_and_logging_out(
+    live_server: str, rep_day: RepDay, display: str, screenshots: Path, tmp_path: Path
+) -> None:
+    seen = run_journey(
+        "settings_too_old_and_log_out",
+        "phone",
+        server=live_server,
+        data=tmp_path,
+        shots=screenshots,
+        display=display,
+        rep=rep_day,
+    )
+    assert seen["log_out_warning"].startswith("1 change not sent yet would be lost")
+    assert seen["diagnostics_pending"] == 1 and seen["diagnostics_has_token"] is False
+    assert seen["too_old_message"].startswith("Update the app") and seen["pending_when_too_old"] == 1
+    assert seen["customers_after_log_out"] == 0 and seen["token_after_log_out"] is None
