@@ -41,6 +41,7 @@ from mobile.ui.screens.customer import CustomerScreen
 from mobile.ui.screens.lead import LeadScreen
 from mobile.ui.screens.lists import CustomersScreen, TasksScreen
 from mobile.ui.screens.review import ReviewScreen
+from mobile.ui.screens.route_map import RouteMapScreen
 from mobile.ui.screens.settings import SettingsScreen
 from mobile.ui.screens.sign_in import SignInScreen
 from mobile.ui.screens.today import TodayScreen
@@ -165,6 +166,7 @@ class FieldForceApp(App):
         manager.add_widget(LeadScreen(name="lead"))
         manager.add_widget(ReviewScreen(name="review"))
         manager.add_widget(SettingsScreen(name="settings"))
+        manager.add_widget(RouteMapScreen(name="route_map"))
         self.runner.start()
         signed_in = self.services.store.get_state("access_token") is not None
         manager.current = "today" if signed_in else "sign_in"

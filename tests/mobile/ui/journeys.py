@@ -93,6 +93,15 @@ def sign_in(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Call
     yield lambda: app.tracking
     yield 1.5  # a few replayed fixes
     shot("today-tracking")
+    tap(today.ids.map_button)
+    route_map = app.root.get_screen("route_map")
+    yield lambda: app.root.current == "route_map"
+    yield 0.3
+    shot("route-map")
+    seen["map_pins"] = [pin[0] for pin in route_map.ids.route.pins]
+    seen["map_here"] = route_map.ids.route.here is not None
+    tap(route_map.ids.back)
+    yield lambda: app.root.current == "today"
     tap(today.ids.day_button)
     yield lambda: not app.tracking
     app.sync_now("journey")

@@ -144,6 +144,8 @@ def test_sign_in_first_sync_and_a_tracked_day(
     assert after["progress"] == "0 of 4 done"
     assert seen["selected"] == rep_day.customers[0]
     assert seen["screen_after_tap"] == ("visit" if size == "phone" else "today")
+    # The route map draws the day's four stops in order, and where the rep is.
+    assert seen["map_pins"] == [1, 2, 3, 4] and seen["map_here"] is True
     # The day was started and ended on the phone; the server has both marks and the fixes.
     assert seen["after_day"]["marks_waiting"] == 0 and seen["after_day"]["buffered"] == 0
     with Session(engine) as session:
