@@ -401,7 +401,34 @@ def settings_too_old_and_log_out(
     seen["token_after_log_out"] = app.services.store.get_state("access_token")
 
 
+def killed_mid_sync(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
+    """Phase 1: an edit, then the process dies while it syncs. Phase 2 (the same data folder):
+    the app opens signed in on Today, syncs on its own, and the edit arrives once."""
+    import os as os_module
+
+    from shared.sync.protocol import Entity
+
+    if args.phase == "1":
+        yield from signed_in(app, args)
+        customer = app.services.store.query(Entity.customer, "name = ?", (args.search,))[0]
+        app.root.get_screen("customer").show(customer["id"])
+        screen = app.root.get_screen("customer")
+        yield lambda: app.root.current == "customer"
+        screen.ids.phone.ids.input.text = "+33 4 78 44 44 44"
+        tap(screen.ids.save_details)  # the sync it schedules starts 2 s later
+        yield lambda: app.pending == 1
+        app.sync_now("journey")
+        yield 0.05  # the push is on its way
+        print(json.dumps({"journey": "killed_mid_sync", "ok": True, "killed": True}), flush=True)
+        os_module._exit(9)  # no clean shutdown: as when Android kills the app
+    yield lambda: app.root.current == "today" and app.last_sync != "never" and not app.syncing
+    yield lambda: app.pending == 0
+    seen["opened_on"] = app.root.current
+    seen["pending_after_restart"] = app.pending
+
+
 JOURNEYS = {
+    "killed_mid_sync": killed_mid_sync,
     "settings_too_old_and_log_out": settings_too_old_and_log_out,
     "a_conflict_reviewed": a_conflict_reviewed,
     "sign_in": sign_in,
@@ -422,6 +449,7 @@ def main() -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="phone")
     parser.add_argument("--search", default="", help="customers_and_tasks: the name to search for")
     parser.add_argument("--task", default="", help="customers_and_tasks: the task to complete")
+    parser.add_argument("--phase", default="1", help="killed_mid_sync: 1 dies mid-sync, 2 restarts")
     parser.add_argument("--manager", default="", help="a_conflict_reviewed: the manager's login")
     parser.add_argument("--manager-password", default="")
     args = parser.parse_args()

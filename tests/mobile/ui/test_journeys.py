@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from server.models import Contact, Customer, Note, Plan, Position, Task, User, Visit, Workday
@@ -278,3 +278,28 @@ def test_settings_an_app_too_old_and_logging_out(
     assert seen["diagnostics_pending"] == 1 and seen["diagnostics_has_token"] is False
     assert seen["too_old_message"].startswith("Update the app") and seen["pending_when_too_old"] == 1
     assert seen["customers_after_log_out"] == 0 and seen["token_after_log_out"] is None
+
+
+def test_the_app_killed_mid_sync_loses_nothing_and_sends_nothing_twice(
+    live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
+) -> None:
+    customer = rep_day.customers[3]
+    common: dict[str, Any] = {
+        "server": live_server,
+        "data": tmp_path,
+        "shots": screenshots,
+        "display": display,
+        "rep": rep_day,
+    }
+    killed = run_journey("killed_mid_sync", "phone", extra=("--search", customer, "--phase", "1"), **common)
+    assert killed["killed"] is True
+    restarted = run_journey("killed_mid_sync", "phone", extra=("--search", customer, "--phase", "2"), **common)
+    assert restarted["opened_on"] == "today" and restarted["pending_after_restart"] == 0
+    with Session(engine) as session:
+        stored = session.scalar(select(Customer).where(Customer.name == customer))
+        assert stored is not None and stored.phone == "+33478444444"
+        # One edit, applied once: the customer's phone clock moved once for it.
+        results = session.execute(
+            text("SELECT count(*) FROM sync_mutation_results WHERE result->>'entity_id' = :id"), {"id": str(stored.id)}
+        ).scalar()
+        assert results == 1
