@@ -35,6 +35,7 @@ from mobile.core.sync_client import (
     UpgradeRequired,
 )
 from mobile.core.tracking import Fix, WorkdayTracker
+from mobile.device.camera import Camera, FixedCamera
 from mobile.device.intents import Intents
 from mobile.device.location import LocationProvider
 from mobile.ui.screens.customer import CustomerScreen
@@ -64,6 +65,7 @@ class Services:
     tracker: WorkdayTracker
     location: LocationProvider
     intents: Intents
+    camera: Camera
 
 
 def make_client(store: LocalStore, server_url: str) -> SyncClient:
@@ -104,6 +106,8 @@ class SyncRunner:
             try:
                 outcome = self._services.client.sync()
                 self._services.tracker.upload(self._services.client)
+                # Photos after data: a big one never holds back a check-out or a note.
+                self._services.client.upload_attachments()
             except Exception as error:  # reported to the screen, never lost: the outbox keeps every edit
                 if not isinstance(error, SyncError):
                     logger.exception("sync failed (%s)", reason)
@@ -128,6 +132,7 @@ class FieldForceApp(App):
         data_dir: Path | None,
         location: LocationProvider,
         intents: Intents | None = None,
+        camera: Camera | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -145,6 +150,7 @@ class FieldForceApp(App):
             tracker=WorkdayTracker(store, device),
             location=location,
             intents=intents or Intents(),
+            camera=camera or FixedCamera(None),
         )
         self.server_url = store.get_state("server_url") or server_url
         self.zone = ZoneInfo(store.get_state("timezone") or "UTC")

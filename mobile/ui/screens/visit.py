@@ -3,6 +3,8 @@ open tasks, check out with an outcome; or skip it with a reason."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from kivy.app import App
@@ -14,6 +16,8 @@ from mobile.ui import theme
 from mobile.ui.views import OUTCOMES, VisitDetail, distance_words, visit_detail
 from mobile.ui.widgets import TouchButton
 from shared.sync.protocol import Entity
+
+MAX_PHOTO_BYTES = 50 * 1024 * 1024  # what the server takes (server/sync/files.py)
 
 
 class VisitScreen(Screen):
@@ -95,6 +99,37 @@ class VisitScreen(Screen):
         self.ids.note.text = ""
         self.message = "Note saved."
         self.load(visit.id)
+
+    def add_photo(self) -> None:
+        if self.visit is None:
+            return
+        self.message = "Taking a photo..."
+        App.get_running_app().services.camera.take(lambda path: Clock.schedule_once(lambda _dt: self._photo(path)))
+
+    def _photo(self, path: Path | None) -> None:
+        visit: VisitDetail | None = self.visit
+        if visit is None:
+            return
+        if path is None:
+            self.message = "No photo taken."
+            return
+        size = path.stat().st_size
+        if size > MAX_PHOTO_BYTES:
+            self.message = f"This photo is {size / 1e6:.0f} MB; photos up to {MAX_PHOTO_BYTES / 1e6:.0f} MB are sent."
+            return
+        app = App.get_running_app()
+        # The app keeps its own copy: the camera's file may be cleaned away before it is sent.
+        kept = Path(app.data_dir) / "photos" / f"{visit.id}-{path.name}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(path, kept)
+        except OSError as problem:  # a full disk: nothing recorded, the rep is told
+            kept.unlink(missing_ok=True)
+            self.message = f"The photo could not be kept on this phone ({problem.strerror})."
+            return
+        app.services.work.add_photo(visit.customer_id, kept, visit_id=visit.id)
+        app.after_write()
+        self.message = f"Photo added ({size / 1e6:.1f} MB); it is sent after the visit's data."
 
     def complete_task(self, task_id: str) -> None:
         app = App.get_running_app()

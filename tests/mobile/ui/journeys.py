@@ -170,6 +170,19 @@ def a_day_offline(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot
     visit.ids.note.text = "Wants the spring catalogue; call back in March."
     tap(visit.ids.save_note)
     yield 0.2
+    # A 30 MB photo (a camera at full resolution): kept on the phone, sent after the data.
+    from mobile.device.camera import FixedCamera
+
+    photo = args.data / "DSC_0042.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(30_000_000 - 4))
+    app.services.camera = FixedCamera(photo)
+    reveal(visit.ids.add_photo)
+    yield 0.2
+    tap(visit.ids.add_photo)
+    yield lambda: visit.message.startswith("Photo added")
+    seen["photo_message"] = visit.message
+    reveal(visit.ids.check_out)
+    yield 0.2
     tap(visit.ids.check_out)  # no outcome chosen yet: refused, said in words
     yield 0.2
     seen["check_out_without_outcome"] = visit.message

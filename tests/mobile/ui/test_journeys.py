@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from server.models import Contact, Customer, Note, Plan, Position, Task, User, Visit, Workday
+from server.models import Contact, Customer, Note, Photo, Plan, Position, StoredFile, Task, User, Visit, Workday
 from server.seed.demo import DEMO_PASSWORDS, SeedOptions, seed_demo
 from shared.enums import Role, TaskStatus, VisitStatus
 
@@ -176,6 +176,11 @@ def test_a_day_done_offline_arrives_whole_once_back_online(
         assert "Wants the spring catalogue; call back in March." in notes
         fixes = session.scalars(select(Position.id).where(Position.user_id == rep_day.rep_id)).all()
         assert len(fixes) >= 5
+        photo = session.scalar(select(Photo).where(Photo.visit_id == visit.id))
+        assert photo is not None and photo.size_bytes == 30_000_000
+        stored_file = session.scalar(select(StoredFile).where(StoredFile.sha256 == photo.sha256))
+        assert stored_file is not None and stored_file.complete and stored_file.size_bytes == 30_000_000
+    assert seen["photo_message"] == "Photo added (30.0 MB); it is sent after the visit's data."
 
 
 def test_a_customer_found_by_name_and_a_task_done(
