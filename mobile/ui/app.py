@@ -74,6 +74,12 @@ def make_client(store: LocalStore, server_url: str) -> SyncClient:
     return SyncClient(store, server_url, max_attempts=2, backoff_base=1.0, timeout=15.0)
 
 
+class OtherRepsChanges(Exception):
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count} unsent changes of another rep")
+        self.count = count
+
+
 class SyncRunner:
     """One background thread that syncs data, then positions, one request at a time;
     requests made while it works are folded into the next run."""
@@ -174,7 +180,8 @@ class FieldForceApp(App):
         manager.add_widget(SettingsScreen(name="settings"))
         manager.add_widget(RouteMapScreen(name="route_map"))
         self.runner.start()
-        signed_in = self.services.store.get_state("access_token") is not None
+        store = self.services.store
+        signed_in = bool(store.get_state("access_token")) and store.get_state("session_ended") != "1"
         manager.current = "today" if signed_in else "sign_in"
         self.tracking = self.services.tracker.is_on
         if self.tracking:
@@ -201,13 +208,28 @@ class FieldForceApp(App):
 
         def work() -> None:
             error: str | None = None
+            store = self.services.store
+            previous = store.user_id
             try:
-                client = make_client(self.services.store, server_url.rstrip("/"))
+                client = make_client(store, server_url.rstrip("/"))
                 client.login(username.strip(), password)
+                if previous is not None and store.user_id != previous:
+                    if store.pending_count():
+                        # Another rep's unsent work is on this phone: never send it as someone else's.
+                        store.set_state("user_id", previous)
+                        store.set_state("access_token", "")
+                        raise OtherRepsChanges(store.pending_count())
+                    store.forget_everything()  # the previous rep's records are not this rep's to see
+                    client.login(username.strip(), password)
                 self.services.client = client
                 self.services.work = FieldWork(self.services.store, client.next_hlc)
                 self.services.store.set_state("server_url", server_url.rstrip("/"))
                 self.server_url = server_url.rstrip("/")
+            except OtherRepsChanges as held:
+                error = (
+                    f"This phone holds {held.count} unsent change(s) of the rep who used it before: sign in "
+                    "as them to send them, or log out in Settings (they would be lost)."
+                )
             except AuthenticationFailed:
                 error = "Wrong email or password."
             except UpgradeRequired:
@@ -224,7 +246,7 @@ class FieldForceApp(App):
     # ---- sync ---------------------------------------------------------------------------------
 
     def sync_now(self, reason: str = "button") -> None:
-        if self.services.store.get_state("access_token") is None:
+        if not self.services.store.get_state("access_token"):
             return
         self.syncing = True
         self.sync_message = "Syncing..."
@@ -249,6 +271,15 @@ class FieldForceApp(App):
         elif isinstance(outcome, UpgradeRequired):
             self.online = True
             self.sync_message = "Update the app: the server no longer accepts this version. Your changes are kept."
+        elif isinstance(outcome, AuthenticationFailed):
+            # Password changed or account disabled: sign in again; the outbox and the records stay.
+            self.online = True
+            self.sync_message = "Your session has ended: sign in again. Nothing on this phone is lost."
+            self.services.store.set_state("session_ended", "1")
+            if self.root is not None:
+                sign_in = self.root.get_screen("sign_in")
+                sign_in.message = self.sync_message
+                self.root.current = "sign_in"
         elif isinstance(outcome, TransientSyncError):
             self.online = False
             self.sync_message = "Offline: changes are kept and sent when the connection is back."

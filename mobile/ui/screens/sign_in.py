@@ -41,5 +41,6 @@ class SignInScreen(Screen):
             return
         self.ids.password.text = ""
         app = App.get_running_app()
+        app.services.store.set_state("session_ended", "0")
         self.manager.current = "today"
         app.sync_now("sign-in")

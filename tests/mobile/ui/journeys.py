@@ -58,8 +58,14 @@ def sign_in(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Call
     seen["empty_form_errors"] = {name: screen.ids[name].error for name in ("server", "email", "password")}
     shot("sign-in-errors")
 
-    screen.ids.server.ids.input.text = args.server
+    screen.ids.server.ids.input.text = "http://127.0.0.1:1"  # nothing listens there
     screen.ids.email.ids.input.text = args.email
+    screen.ids.password.ids.input.text = args.password
+    tap(screen.ids.submit)
+    yield lambda: bool(screen.message)
+    seen["unreachable_message"] = screen.message
+    screen.message = ""
+    screen.ids.server.ids.input.text = args.server
     screen.ids.password.ids.input.text = "not-the-password"
     tap(screen.ids.submit)
     yield lambda: bool(screen.message)
@@ -440,7 +446,52 @@ def killed_mid_sync(app: Any, args: argparse.Namespace, seen: dict[str, Any], sh
     seen["pending_after_restart"] = app.pending
 
 
+def session_ended(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
+    """An admin resets the rep's password (every session ends): the app says so, keeps the
+    unsent edit, and after signing in again sends it."""
+    import httpx
+
+    from shared.sync.protocol import Entity
+
+    yield from signed_in(app, args)
+    customer = app.services.store.query(Entity.customer, "name = ?", (args.search,))[0]
+    app.root.get_screen("customer").show(customer["id"])
+    screen = app.root.get_screen("customer")
+    yield lambda: app.root.current == "customer"
+    online = app.services.client.http
+    app.services.client.http = httpx.Client(base_url="http://127.0.0.1:1", timeout=2)
+    screen.ids.phone.ids.input.text = "+33 4 78 55 55 55"
+    tap(screen.ids.save_details)
+    yield lambda: app.pending == 1
+    with httpx.Client(base_url=args.server, timeout=10) as web:
+        token = web.post("/api/v1/auth/token", data={"username": args.manager, "password": args.manager_password})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        user_id = app.services.store.user_id
+        reset = web.patch(f"/api/v1/users/{user_id}", json={"password": "a-brand-new-password"}, headers=headers)
+        seen["reset"] = reset.status_code
+    app.services.client.http = online
+    app.services.store.set_state("access_token", "expired-or-revoked")  # as after the 15 minutes
+    app.sync_now("journey")
+    sign_in_screen = app.root.get_screen("sign_in")
+    yield lambda: app.root.current == "sign_in"
+    yield 0.3
+    shot("session-ended")
+    seen["message"] = sign_in_screen.message
+    seen["pending_kept"] = app.pending
+    sign_in_screen.ids.server.ids.input.text = args.server
+    sign_in_screen.ids.email.ids.input.text = args.email
+    sign_in_screen.ids.password.ids.input.text = "a-brand-new-password"
+    tap(sign_in_screen.ids.submit)
+    yield lambda: app.root.current == "today" and not app.syncing and app.pending == 0
+    seen["pending_after"] = app.pending
+    with httpx.Client(base_url=args.server, timeout=10) as web:  # the demo password back, for other journeys
+        token = web.post("/api/v1/auth/token", data={"username": args.manager, "password": args.manager_password})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        web.patch(f"/api/v1/users/{user_id}", json={"password": args.password}, headers=headers)
+
+
 JOURNEYS = {
+    "session_ended": session_ended,
     "killed_mid_sync": killed_mid_sync,
     "settings_too_old_and_log_out": settings_too_old_and_log_out,
     "a_conflict_reviewed": a_conflict_reviewed,

@@ -134,6 +134,7 @@ def test_sign_in_first_sync_and_a_tracked_day(
     )
     # Bad input is answered next to the field, and a wrong password in words.
     assert all(seen["empty_form_errors"].values()), seen["empty_form_errors"]
+    assert seen["unreachable_message"] == "The server cannot be reached. Check the address and your connection."
     assert seen["wrong_password_message"] == "Wrong email or password."
     # The first sync brought today's plan: four visits, in plan order, none done yet.
     after = seen["after_sign_in"]
@@ -308,3 +309,32 @@ def test_the_app_killed_mid_sync_loses_nothing_and_sends_nothing_twice(
             text("SELECT count(*) FROM sync_mutation_results WHERE result->>'entity_id' = :id"), {"id": str(stored.id)}
         ).scalar()
         assert results == 1
+
+
+def test_a_session_ended_by_a_password_reset_keeps_the_unsent_edit(
+    live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
+) -> None:
+    customer = rep_day.customers[0]
+    seen = run_journey(
+        "session_ended",
+        "phone",
+        server=live_server,
+        data=tmp_path,
+        shots=screenshots,
+        display=display,
+        rep=rep_day,
+        extra=(
+            "--search",
+            customer,
+            "--manager",
+            rep_day.manager_email,
+            "--manager-password",
+            DEMO_PASSWORDS[Role.manager],
+        ),
+    )
+    assert seen["reset"] == 200
+    assert seen["message"] == "Your session has ended: sign in again. Nothing on this phone is lost."
+    assert seen["pending_kept"] == 1 and seen["pending_after"] == 0
+    with Session(engine) as session:
+        stored = session.scalar(select(Customer).where(Customer.name == customer))
+        assert stored is not None and stored.phone == "+33478555555"
