@@ -134,6 +134,7 @@ class FieldWork:
             "notes": self.store.query(Entity.note, *by_customer, order="sort_key DESC"),
             "photos": self.store.query(Entity.photo, *by_customer, order="sort_key DESC"),
             "opportunities": self.store.query(Entity.opportunity, *by_customer, order="id"),
+            "orders": self.store.query(Entity.order, *by_customer, order="sort_key DESC", limit=10),
             "open_tasks": [
                 task
                 for task in self.store.query(Entity.task, *by_customer, order="sort_key")

@@ -84,6 +84,11 @@ ENTITY_TABLES: dict[Entity, tuple[str, dict[str, Extract]]] = {
             "sort_key": lambda r: r.get("starts_on"),
         },
     ),
+    # Schema 3. Read-only on the phone.
+    Entity.order: (
+        "orders",
+        {"customer_id": lambda r: r.get("customer_id"), "sort_key": lambda r: r.get("order_date")},
+    ),
 }
 
 
@@ -153,8 +158,14 @@ def _step_4(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE results ADD COLUMN sent TEXT")
 
 
+def _step_5(db: sqlite3.Connection) -> None:
+    """Orders (sync schema 3): their table, and every scope pulled again from the start."""
+    _create_entity_tables(db, 3)
+    db.execute("UPDATE cursors SET cursor = NULL")
+
+
 # One function per schema version; a store at version k runs steps k+1.. in order.
-SCHEMA_STEPS: list[Callable[[sqlite3.Connection], None]] = [_step_1, _step_2, _step_3, _step_4]
+SCHEMA_STEPS: list[Callable[[sqlite3.Connection], None]] = [_step_1, _step_2, _step_3, _step_4, _step_5]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,13 @@ from typing import Any
 
 from server.absences.resources import absence_resource
 from server.api.resource import ResourceSpec
-from server.crm.resources import contact_resource, note_resource, opportunity_resource, photo_resource
+from server.crm.resources import (
+    contact_resource,
+    note_resource,
+    opportunity_resource,
+    order_resource,
+    photo_resource,
+)
 from server.customers.resources import customer_resource
 from server.planning.resources import plan_resource
 from server.tasks.resources import task_resource
@@ -25,4 +31,5 @@ SYNCED: dict[Entity, ResourceSpec[Any]] = {
     Entity.task: task_resource,
     Entity.plan: plan_resource,
     Entity.absence: absence_resource,
+    Entity.order: order_resource,
 }

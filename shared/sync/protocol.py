@@ -47,8 +47,8 @@ PROTOCOL_VERSION = 1
 # Below this the server answers 426 and the client keeps its data and outbox.
 MIN_PROTOCOL = 1
 # The entity schema the client was built for (expand/contract on the server).
-# 2: absences (a rep's days off, the organisation's holidays).
-SCHEMA_VERSION = 2
+# 2: absences (a rep's days off, the organisation's holidays). 3: orders (read-only on phones).
+SCHEMA_VERSION = 3
 MAX_PUSH_MUTATIONS = 200
 MAX_PUSH_BYTES = 1_000_000
 PULL_PAGE_DEFAULT = 500
@@ -70,13 +70,14 @@ class Entity(StrEnum):
     task = "task"
     plan = "plan"
     absence = "absence"
+    order = "order"
 
 
 ENTITY_ORDER: dict[Entity, int] = {entity: rank for rank, entity in enumerate(Entity)}
 # The schema version that brought each entity: a client built for an older schema is
 # never sent it (it would not know where to keep it). Its store, once upgraded, pulls
 # again from the start, so nothing skipped before is missed.
-ENTITY_SINCE_SCHEMA: dict[Entity, int] = {entity: 1 for entity in Entity} | {Entity.absence: 2}
+ENTITY_SINCE_SCHEMA: dict[Entity, int] = {entity: 1 for entity in Entity} | {Entity.absence: 2, Entity.order: 3}
 # Everyone in an organisation pulls it: the organisation's holidays.
 ORGANISATION_SCOPE = "organisation"
 

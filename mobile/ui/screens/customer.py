@@ -90,6 +90,14 @@ def _summary(detail: dict[str, Any]) -> str:
             ", ".join(f"{o.get('title')} ({o.get('stage') or 'open'})" for o in detail.get("opportunities", []))
             or "none"
         ),
+        "Last orders: "
+        + (
+            ", ".join(
+                f"{o.get('order_date')} {o.get('amount')} {o.get('currency') or ''}".strip()
+                for o in detail.get("orders", [])[:3]
+            )
+            or "none"
+        ),
         "",
         "Last visits:",
     ]

@@ -4,6 +4,7 @@ open tasks, check out with an outcome; or skip it with a reason."""
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,25 @@ class VisitScreen(Screen):
             return
         app = App.get_running_app()
         app.services.work.check_out(visit.id, fix.lat, fix.lon, outcome=outcome, accuracy_m=fix.accuracy_m)
+        app.after_write()
+        self.back()
+
+    def move_later(self, hours: int) -> None:
+        """The customer asked for later: the visit moves, keeping its length."""
+        visit: VisitDetail | None = self.visit
+        if visit is None:
+            return
+        app = App.get_running_app()
+        record = app.services.store.get(Entity.visit, visit.id) or {}
+        start = record.get("planned_start")
+        if not start:
+            self.message = "This visit has no planned time to move."
+            return
+        try:
+            app.services.work.reschedule_visit(visit.id, datetime.fromisoformat(start) + timedelta(hours=hours))
+        except ValueError as problem:
+            self.message = str(problem).capitalize() + "."
+            return
         app.after_write()
         self.back()
 

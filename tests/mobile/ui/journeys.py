@@ -221,9 +221,27 @@ def a_day_offline(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot
 
 
 def customers_and_tasks(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
-    """Find a customer by name, open their page, call them; complete a task; it reaches the server."""
+    """A GPS that never fixes; a visit moved an hour later; a customer found by name, their page,
+    a call; a task completed that reaches the server."""
     yield from signed_in(app, args)
     today = app.root.get_screen("today")
+    today.refresh()
+    yield 0.2
+    last = today.rows[-1]["visit_id"]  # 14:00, still planned whatever ran before
+    today.select(last)  # a phone opens it
+    visit = app.root.get_screen("visit")
+    yield lambda: app.root.current == "visit"
+    tap(visit.ids.check_in)  # the day was not started: the GPS is off, there is no fix
+    yield 0.2
+    seen["no_fix_message"] = visit.message
+    reveal(visit.ids.later)
+    yield 0.2
+    tap(visit.ids.later)
+    yield lambda: app.root.current == "today"
+    today.refresh()
+    yield 0.2
+    seen["moved_to"] = next(row["window"] for row in today.rows if row["visit_id"] == last)
+    yield lambda: app.pending == 0 and not app.syncing  # the move is sent (2 s after the edit)
     tap(today.ids.nav.ids.customers)
     customers = app.root.get_screen("customers")
     yield lambda: app.root.current == "customers"
@@ -258,6 +276,7 @@ def customers_and_tasks(app: Any, args: argparse.Namespace, seen: dict[str, Any]
         for child in w.children
         if getattr(child, "text", "") == "Done"
     )
+    seen["pending_before_done"] = app.pending
     tap(done_button)
     yield 0.2
     seen["tasks_after"] = [row["title"] for row in tasks.rows]

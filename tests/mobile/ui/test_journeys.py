@@ -223,9 +223,12 @@ def test_a_customer_found_by_name_and_a_task_done(
     )
     assert first in seen["found"]
     assert seen["customer_summary"].startswith("Tier ") and "Bring the new price list" in seen["customer_summary"]
+    assert "Last orders: 20" in seen["customer_summary"]  # orders came with sync schema 3
+    assert seen["no_fix_message"].startswith("No GPS fix yet")
+    assert seen["moved_to"] == "15:00-15:45"
     assert seen["called"].startswith("tel:") or seen["called"] == "No phone number for this customer."
     assert rep_day.task_title in seen["tasks_before"] and rep_day.task_title not in seen["tasks_after"]
-    assert seen["pending_after_done"] == 1
+    assert seen["pending_after_done"] - seen["pending_before_done"] == 1  # shown as waiting at once
     with Session(engine) as session:
         task = session.get(Task, rep_day.task_id)
         assert task is not None and task.status is TaskStatus.done

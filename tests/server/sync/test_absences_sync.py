@@ -1,5 +1,6 @@
 """Absences reach the phones: a rep's own days off in their scope, the organisation's
-holidays in the `organisation` scope, and never to an app built before schema 2.
+holidays in the `organisation` scope, and never to an app built before schema 2;
+orders (schema 3) with their customer.
 (A pull serves committed changes only, so absences written during a test are
 pulled in tests/server/planning/test_runs_http.py, on committed data.)"""
 
@@ -39,3 +40,12 @@ def test_an_app_built_for_schema_1_is_never_sent_absences(client, as_user) -> No
         "/api/v1/sync/pull", params={"scope": "organisation", "protocol": 1, "schema_version": 99}, headers=r1
     )
     assert too_new.status_code == 422
+
+
+def test_orders_reach_an_app_built_for_schema_3_only(client, as_user) -> None:
+    """Orders came with schema 3: read-only on the phone, with their customer's scope."""
+    r1 = as_user("r1")
+    order = str(W.child("order", W.c1))
+    assert pulled(client, r1, f"territory:{W.t1}", 3)[order] == "order"
+    assert order not in pulled(client, r1, f"territory:{W.t1}", 2)
+    assert order not in pulled(client, r1, f"territory:{W.t1}", None)

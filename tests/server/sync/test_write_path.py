@@ -135,6 +135,11 @@ WRITES: dict[Entity, dict[str, Any]] = {
         "insert": {"rep_id": str(W.r1), "plan_date": "2026-12-03"},
         "update": {"distance_m": 1000},
     },
+    Entity.order: {
+        "who": "m1",
+        "insert": {"customer_id": str(W.c1), "order_date": "2026-11-20", "amount": "120.00"},
+        "update": {"amount": "130.00"},
+    },
     Entity.absence: {
         "who": "r1",
         "insert": {"starts_on": "2027-01-04", "ends_on": "2027-01-05"},
