@@ -104,6 +104,11 @@ def rep_day(engine: Engine) -> RepDay:
         return RepDay(rep.id, rep.email, [c.name for c in customers], task.id, task.title, manager.email)
 
 
+def with_manager(rep: RepDay) -> tuple[str, ...]:
+    """The journey's own web session as the rep's manager (edits made "elsewhere")."""
+    return ("--manager", rep.manager_email, "--manager-password", DEMO_PASSWORDS[Role.manager])
+
+
 def run_journey(
     name: str,
     size: str,
@@ -273,14 +278,7 @@ def test_a_conflict_with_the_manager_is_shown_in_review(
         shots=screenshots,
         display=display,
         rep=rep_day,
-        extra=(
-            "--search",
-            customer,
-            "--manager",
-            rep_day.manager_email,
-            "--manager-password",
-            DEMO_PASSWORDS[Role.manager],
-        ),
+        extra=("--search", customer, *with_manager(rep_day)),
     )
     assert seen["bad_email_error"] == "Not an email"
     assert seen["saved_message"] == "Saved; it is sent with the next sync."
@@ -349,14 +347,7 @@ def test_a_session_ended_by_a_password_reset_keeps_the_unsent_edit(
         shots=screenshots,
         display=display,
         rep=rep_day,
-        extra=(
-            "--search",
-            customer,
-            "--manager",
-            rep_day.manager_email,
-            "--manager-password",
-            DEMO_PASSWORDS[Role.manager],
-        ),
+        extra=("--search", customer, *with_manager(rep_day)),
     )
     assert seen["reset"] == 200
     assert seen["message"] == "Your session has ended: sign in again. Nothing on this phone is lost."
