@@ -216,6 +216,25 @@ class FieldWork:
             raise ValueError(f"the visit is {visit.get('status')}, not planned")
         return visit
 
+    def start_unplanned_visit(
+        self, customer_id: str, lat: float, lon: float, *, accuracy_m: float | None = None, at: datetime | None = None
+    ) -> str:
+        """A visit nobody planned, checked in now: notes, photos and the check-out follow as for any visit."""
+        if self.store.get(Entity.customer, customer_id) is None:
+            raise KeyError(f"customer {customer_id} is not on this device")
+        visit_id = new_id()
+        data: dict[str, Any] = {
+            "customer_id": customer_id,
+            "rep_id": self.user_id,
+            "status": "in_progress",
+            "check_in_at": _iso(at),
+            "check_in_location": {"lat": lat, "lon": lon},
+        }
+        if accuracy_m is not None:
+            data["check_in_accuracy_m"] = round(accuracy_m, 1)
+        self._write(MutationType.insert, Entity.visit, visit_id, data)
+        return visit_id
+
     def log_visit(
         self,
         customer_id: str,

@@ -71,6 +71,19 @@ class CustomerScreen(Screen):
         self.show(self.customer["id"])
         self.message = "Saved; it is sent with the next sync."
 
+    def visit_now(self) -> None:
+        """An unplanned visit here, checked in with the GPS fix; the Visit screen takes over."""
+        app = App.get_running_app()
+        fix = app.services.location.last_fix
+        if fix is None:
+            self.message = "No GPS fix yet: start the day to turn the GPS on, or wait outdoors."
+            return
+        visit_id = app.services.work.start_unplanned_visit(
+            self.customer["id"], fix.lat, fix.lon, accuracy_m=fix.accuracy_m
+        )
+        app.after_write()
+        self.manager.get_screen("visit").show(visit_id)
+
     def back(self) -> None:
         self.manager.current = self.came_from
 
@@ -78,10 +91,11 @@ class CustomerScreen(Screen):
 def _summary(detail: dict[str, Any]) -> str:
     customer = detail["customer"]
     lines = [
-        f"Tier {customer.get('tier') or '-'}  |  {customer.get('status') or ''}"
+        (f"Tier {customer['tier']}" if customer.get("tier") else "No tier yet")
+        + f"  |  {customer.get('status') or ''}"
         + (f"  |  {', '.join(customer.get('tags') or [])}" if customer.get("tags") else ""),
         ", ".join(str(p) for p in (customer.get("street"), customer.get("postal_code"), customer.get("city")) if p)
-        or "No address",
+        or ("No address; located by GPS" if customer.get("location") else "No address"),
         "",
         "People: " + (", ".join(str(c.get("name")) for c in detail["contacts"]) or "none yet"),
         "Open tasks: " + (", ".join(str(t.get("title")) for t in detail["open_tasks"]) or "none"),

@@ -143,3 +143,14 @@ def test_a_rescheduled_visit_keeps_its_length(work: FieldWork) -> None:
         work.reschedule_visit(visit_id, datetime(2026, 12, 4, 15, 0))
     with pytest.raises(KeyError):
         work.reschedule_visit("00000000-0000-0000-0000-000000000000", later)
+
+
+def test_an_unplanned_visit_starts_checked_in(work: FieldWork) -> None:
+    pulled(work.store, customer(1, "Boulangerie Martin"))
+    customer_id = customer(1, "")[1]["id"]
+    visit_id = work.start_unplanned_visit(customer_id, 45.76, 4.84, accuracy_m=7.04)
+    shown = work.store.get(Entity.visit, visit_id)
+    assert shown is not None and shown["status"] == "in_progress" and shown["rep_id"] == ME
+    assert shown["check_in_location"] == {"lat": 45.76, "lon": 4.84} and shown["check_in_accuracy_m"] == 7.0
+    with pytest.raises(KeyError):
+        work.start_unplanned_visit("00000000-0000-0000-0000-000000000000", 45.0, 4.0)

@@ -335,6 +335,16 @@ def a_new_lead(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: C
     yield 0.2
     shot("lead-saved")
     seen["saved_title"] = app.root.get_screen("customer").title
+    # While there: an unplanned visit at the new lead, checked in and out.
+    tap(app.root.get_screen("customer").ids.visit_now)
+    visit = app.root.get_screen("visit")
+    yield lambda: app.root.current == "visit" and visit.visit is not None and visit.visit.status == "in_progress"
+    seen["unplanned_visit"] = visit.visit.id
+    visit.ids.outcome.text = "Interested"
+    reveal(visit.ids.check_out)
+    yield 0.2
+    tap(visit.ids.check_out)
+    yield lambda: app.root.current == "today"
     app.sync_now("journey")
     yield lambda: not app.syncing and app.pending == 0
 

@@ -264,6 +264,9 @@ def test_a_new_lead_next_to_a_customer_is_warned_then_saved(
         assert lead.location is not None
         contacts = session.scalars(select(Contact.name).where(Contact.customer_id == lead.id)).all()
         assert contacts == ["Mme Roux"]
+        visit = session.get(Visit, uuid.UUID(seen["unplanned_visit"]))
+        assert visit is not None and visit.customer_id == lead.id and visit.planned_start is None
+        assert visit.status is VisitStatus.completed and visit.outcome == "Interested"
 
 
 def test_a_conflict_with_the_manager_is_shown_in_review(
