@@ -24,7 +24,7 @@ class CustomerScreen(Screen):
         self.title = str(self.customer.get("name") or "")
         self.ids.phone.text = str(self.customer.get("phone") or "")
         self.ids.email_field.text = str(self.customer.get("email") or "")
-        self.summary = _summary(detail) if detail else "This customer is not on this phone."
+        self.summary = customer_summary(detail) if detail else "This customer is not on this phone."
         self.manager.current = self.name
 
     def call(self) -> None:
@@ -88,7 +88,8 @@ class CustomerScreen(Screen):
         self.manager.current = self.came_from
 
 
-def _summary(detail: dict[str, Any]) -> str:
+def customer_summary(detail: dict[str, Any]) -> str:
+    """A customer's page as text: who, where, the people, what is open, what happened."""
     customer = detail["customer"]
     lines = [
         (f"Tier {customer['tier']}" if customer.get("tier") else "No tier yet")

@@ -8,10 +8,12 @@ from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
+from mobile.ui import theme
+from mobile.ui.screens.customer import customer_summary
 from mobile.ui.views import customer_rows, task_rows
 from shared.sync.protocol import Entity
 
@@ -25,14 +27,32 @@ class CustomerListRow(BoxLayout):
 
     def on_touch_up(self, touch: Any) -> bool:
         if self.collide_point(*touch.pos) and touch.grab_current is None:
-            App.get_running_app().root.get_screen("customer").show(self.customer_id)
+            App.get_running_app().root.get_screen("customers").select(self.customer_id)
             return True
         return bool(super().on_touch_up(touch))
 
 
 class CustomersScreen(Screen):
+    """A phone opens a tapped customer; a tablet shows them beside the list."""
+
     rows = ListProperty([])
     heading = StringProperty("")
+    wide = BooleanProperty(False)
+    detail_id = StringProperty("")
+    detail_title = StringProperty("")
+    detail_text = StringProperty("")
+
+    def on_size(self, *_args: Any) -> None:
+        self.wide = self.width >= theme.TABLET_MIN_WIDTH
+
+    def select(self, customer_id: str) -> None:
+        if not self.wide:
+            self.manager.get_screen("customer").show(customer_id)
+            return
+        detail = App.get_running_app().services.work.customer_detail(customer_id)
+        self.detail_id = customer_id if detail else ""
+        self.detail_title = str((detail or {}).get("customer", {}).get("name") or "")
+        self.detail_text = customer_summary(detail) if detail else "This customer is not on this phone."
 
     def on_pre_enter(self, *_args: Any) -> None:
         self.search(self.ids.query.text)

@@ -117,6 +117,15 @@ def sign_in(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Call
         "marks_waiting": app.services.tracker.pending_marks(),
         "sync_message": app.sync_message,
     }
+    # Customers: a tap opens the customer on a phone, shows them beside the list on a tablet.
+    tap(today.ids.nav.ids.customers)
+    customers = app.root.get_screen("customers")
+    yield lambda: app.root.current == "customers" and bool(customers.rows)
+    yield 0.3
+    tap(customers.ids.customers.children[0].children[-1])  # the first row
+    yield 0.3
+    seen["customer_tap"] = {"screen": app.root.current, "beside": customers.detail_title}
+    shot("customers")
 
 
 def signed_in(app: Any, args: argparse.Namespace) -> Step:

@@ -177,6 +177,11 @@ def test_sign_in_first_sync_and_a_tracked_day(
     assert seen["map_pins"] == [1, 2, 3, 4] and seen["map_here"] is True
     # The day was started and ended on the phone; the server has both marks and the fixes.
     assert seen["after_day"]["marks_waiting"] == 0 and seen["after_day"]["buffered"] == 0
+    tapped = seen["customer_tap"]
+    if size == "phone":
+        assert tapped["screen"] == "customer" and tapped["beside"] == ""
+    else:
+        assert tapped["screen"] == "customers" and tapped["beside"]
     with Session(engine) as session:
         workday = session.scalar(select(Workday).where(Workday.user_id == rep_day.rep_id))
         assert workday is not None and workday.ended_at is not None
