@@ -150,7 +150,8 @@ def execute_part(sessions: sessionmaker[Session], part_id: uuid.UUID, *, osrm_ur
             proposal = build_proposal(data, problem, solved)
         else:
             proposal = empty_proposal(data, problem)
-        no_rep_rows = [row for row in data.customers if row.id in set(problem.no_rep)] + unserved
+        nobody_may_visit = set(problem.no_rep)
+        no_rep_rows = [row for row in data.customers if row.id in nobody_may_visit] + unserved
         extra = no_rep_entries(data, no_rep_rows)
         proposal.unassigned.extend(extra)
         proposal.summary["unassigned"] += len(extra)
