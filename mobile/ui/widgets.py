@@ -3,10 +3,11 @@ field with its inline error, a card. Their look is in widgets.kv."""
 
 from __future__ import annotations
 
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
 
 
 class TouchButton(Button):
@@ -30,3 +31,14 @@ class Card(BoxLayout):
 
 class Caption(Label):
     pass
+
+
+class MessageScreen(Screen):
+    """A screen with one line of feedback: green when something worked, red when it did not
+    (the words say which too: colour is never the only signal)."""
+
+    message = StringProperty("")
+    message_is_good = BooleanProperty(False)
+
+    def say(self, text: str, *, good: bool = False) -> None:
+        self.message, self.message_is_good = text, good

@@ -6,20 +6,20 @@ from typing import Any
 
 from kivy.app import App
 from kivy.properties import DictProperty, StringProperty
-from kivy.uix.screenmanager import Screen
+
+from mobile.ui.widgets import MessageScreen
 
 
-class CustomerScreen(Screen):
+class CustomerScreen(MessageScreen):
     customer = DictProperty({})
     title = StringProperty("")
     summary = StringProperty("")
-    message = StringProperty("")
     came_from = StringProperty("customers")
 
     def show(self, customer_id: str) -> None:
         self.came_from = self.manager.current if self.manager.current != self.name else self.came_from
         detail = App.get_running_app().services.work.customer_detail(customer_id)
-        self.message = ""
+        self.say("")
         self.customer = (detail or {}).get("customer") or {}
         self.title = str(self.customer.get("name") or "")
         self.ids.phone.text = str(self.customer.get("phone") or "")
@@ -30,21 +30,21 @@ class CustomerScreen(Screen):
     def call(self) -> None:
         phone = self.customer.get("phone")
         if not phone:
-            self.message = "No phone number for this customer."
+            self.say("No phone number for this customer.")
             return
         App.get_running_app().services.intents.call(phone)
 
     def email(self) -> None:
         address = self.customer.get("email")
         if not address:
-            self.message = "No email address for this customer."
+            self.say("No email address for this customer.")
             return
         App.get_running_app().services.intents.email(address)
 
     def navigate(self) -> None:
         spot = self.customer.get("location")
         if not spot:
-            self.message = "This customer has no location yet."
+            self.say("This customer has no location yet.")
             return
         App.get_running_app().services.intents.navigate(spot["lat"], spot["lon"], str(self.customer.get("name")))
 
@@ -63,20 +63,20 @@ class CustomerScreen(Screen):
             if value and value != (self.customer.get(name) or "")
         }
         if not changes:
-            self.message = "Nothing changed."
+            self.say("Nothing changed.")
             return
         app = App.get_running_app()
         app.services.work.edit_customer(self.customer["id"], **changes)
         app.after_write()
         self.show(self.customer["id"])
-        self.message = "Saved; it is sent with the next sync."
+        self.say("Saved; it is sent with the next sync.", good=True)
 
     def visit_now(self) -> None:
         """An unplanned visit here, checked in with the GPS fix; the Visit screen takes over."""
         app = App.get_running_app()
         fix = app.services.location.last_fix
         if fix is None:
-            self.message = "No GPS fix yet: start the day to turn the GPS on, or wait outdoors."
+            self.say("No GPS fix yet: start the day to turn the GPS on, or wait outdoors.")
             return
         visit_id = app.services.work.start_unplanned_visit(
             self.customer["id"], fix.lat, fix.lon, accuracy_m=fix.accuracy_m

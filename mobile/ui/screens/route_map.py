@@ -105,7 +105,7 @@ class RouteMapScreen(Screen):
         self.ids.route.here = (fix.lat, fix.lon) if fix else None
         missing = len(today.rows) - len(pins)
         self.caption = (
-            f"{len(pins)} stops"
+            f"{len(pins)} stops, numbered in visiting order"
             + (f" ({missing} without a location)" if missing else "")
-            + ("" if fix else "  |  no GPS fix: your position is not shown")
+            + ("  |  you: the green dot" if fix else "  |  no GPS fix: your position is not shown")
         )

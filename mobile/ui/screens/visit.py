@@ -11,20 +11,18 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import ListProperty, ObjectProperty, StringProperty
-from kivy.uix.screenmanager import Screen
 
 from mobile.ui import theme
 from mobile.ui.views import OUTCOMES, VisitDetail, distance_words, visit_detail
-from mobile.ui.widgets import TouchButton
+from mobile.ui.widgets import MessageScreen, TouchButton
 from shared.sync.protocol import Entity
 
 MAX_PHOTO_BYTES = 50 * 1024 * 1024  # what the server takes (server/sync/files.py)
 
 
-class VisitScreen(Screen):
+class VisitScreen(MessageScreen):
     visit = ObjectProperty(None, allownone=True)
     where = StringProperty("")
-    message = StringProperty("")
     outcomes = ListProperty(list(OUTCOMES))
 
     def __init__(self, **kwargs: Any) -> None:
@@ -32,7 +30,7 @@ class VisitScreen(Screen):
         self._ticker: Any = None
 
     def show(self, visit_id: str) -> None:
-        self.message = ""
+        self.say("")
         self.ids.note.text = ""
         self.ids.outcome.text = "Outcome"
         self.ids.skip_reason.text = ""
@@ -73,7 +71,7 @@ class VisitScreen(Screen):
     def _fix_or_say(self) -> Any:
         fix = App.get_running_app().services.location.last_fix
         if fix is None:
-            self.message = "No GPS fix yet: wait a moment outdoors, or start the day to turn the GPS on."
+            self.say("No GPS fix yet: wait a moment outdoors, or start the day to turn the GPS on.")
         return fix
 
     def check_in(self) -> None:
@@ -92,19 +90,19 @@ class VisitScreen(Screen):
         if visit is None:
             return
         if not text:
-            self.message = "Write the note first."
+            self.say("Write the note first.")
             return
         app = App.get_running_app()
         app.services.work.add_note(visit.customer_id, text)
         app.after_write()
         self.ids.note.text = ""
-        self.message = "Note saved."
+        self.say("Note saved.", good=True)
         self.load(visit.id)
 
     def add_photo(self) -> None:
         if self.visit is None:
             return
-        self.message = "Taking a photo..."
+        self.say("Taking a photo...", good=True)
         App.get_running_app().services.camera.take(lambda path: Clock.schedule_once(lambda _dt: self._photo(path)))
 
     def _photo(self, path: Path | None) -> None:
@@ -112,11 +110,11 @@ class VisitScreen(Screen):
         if visit is None:
             return
         if path is None:
-            self.message = "No photo taken."
+            self.say("No photo taken.")
             return
         size = path.stat().st_size
         if size > MAX_PHOTO_BYTES:
-            self.message = f"This photo is {size / 1e6:.0f} MB; photos up to {MAX_PHOTO_BYTES / 1e6:.0f} MB are sent."
+            self.say(f"This photo is {size / 1e6:.0f} MB; photos up to {MAX_PHOTO_BYTES / 1e6:.0f} MB are sent.")
             return
         app = App.get_running_app()
         # The app keeps its own copy: the camera's file may be cleaned away before it is sent.
@@ -126,11 +124,11 @@ class VisitScreen(Screen):
             shutil.copyfile(path, kept)
         except OSError as problem:  # a full disk: nothing recorded, the rep is told
             kept.unlink(missing_ok=True)
-            self.message = f"The photo could not be kept on this phone ({problem.strerror})."
+            self.say(f"The photo could not be kept on this phone ({problem.strerror}).")
             return
         app.services.work.add_photo(visit.customer_id, kept, visit_id=visit.id)
         app.after_write()
-        self.message = f"Photo added ({size / 1e6:.1f} MB); it is sent after the visit's data."
+        self.say(f"Photo added ({size / 1e6:.1f} MB); it is sent after the visit's data.", good=True)
 
     def complete_task(self, task_id: str) -> None:
         app = App.get_running_app()
@@ -145,7 +143,7 @@ class VisitScreen(Screen):
         if visit is None:
             return
         if outcome not in OUTCOMES:
-            self.message = "Choose the outcome of the visit."
+            self.say("Choose the outcome of the visit.")
             return
         fix = self._fix_or_say()
         if fix is None:
@@ -164,12 +162,12 @@ class VisitScreen(Screen):
         record = app.services.store.get(Entity.visit, visit.id) or {}
         start = record.get("planned_start")
         if not start:
-            self.message = "This visit has no planned time to move."
+            self.say("This visit has no planned time to move.")
             return
         try:
             app.services.work.reschedule_visit(visit.id, datetime.fromisoformat(start) + timedelta(hours=hours))
         except ValueError as problem:
-            self.message = str(problem).capitalize() + "."
+            self.say(str(problem).capitalize() + ".")
             return
         app.after_write()
         self.back()
@@ -181,7 +179,7 @@ class VisitScreen(Screen):
         try:
             App.get_running_app().services.work.skip_visit(visit.id, self.ids.skip_reason.text)
         except ValueError as problem:
-            self.message = str(problem).capitalize() + "."
+            self.say(str(problem).capitalize() + ".")
             return
         App.get_running_app().after_write()
         self.back()

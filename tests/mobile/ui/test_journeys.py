@@ -109,57 +109,37 @@ def with_manager(rep: RepDay) -> tuple[str, ...]:
     return ("--manager", rep.manager_email, "--manager-password", DEMO_PASSWORDS[Role.manager])
 
 
-def run_journey(
-    name: str,
-    size: str,
-    *,
-    server: str,
-    data: Path,
-    shots: Path,
-    display: str,
-    rep: RepDay,
-    extra: tuple[str, ...] = (),
-) -> dict[str, Any]:
-    env = {**os.environ, "DISPLAY": display, "KIVY_HOME": str(data / "kivy")}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.mobile.ui.journeys",
-            name,
-            "--server",
-            server,
-            "--data",
-            str(data),
-            "--shots",
-            str(shots),
-            "--email",
-            rep.email,
-            "--password",
-            DEMO_PASSWORDS[Role.rep],
-            "--size",
-            size,
-            *extra,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert lines, f"the journey printed nothing\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    seen: dict[str, Any] = json.loads(lines[-1])
-    assert seen.get("ok"), f"{seen.get('error')}\n--- the app's log:\n{done.stderr[-4000:]}"
-    return seen
+@dataclass
+class Journeys:
+    """Runs a journey of tests/mobile/ui/journeys.py against this module's rep and server."""
+
+    server: str
+    data: Path  # the app's data folder: the same one for two runs means the same phone
+    shots: Path
+    display: str
+    rep: RepDay
+
+    def __call__(self, name: str, *extra: str, size: str = "phone") -> dict[str, Any]:
+        env = {**os.environ, "DISPLAY": self.display, "KIVY_HOME": str(self.data / "kivy")}
+        command = [sys.executable, "-m", "tests.mobile.ui.journeys", name, "--server", self.server]
+        command += ["--data", str(self.data), "--shots", str(self.shots), "--size", size]
+        command += ["--email", self.rep.email, "--password", DEMO_PASSWORDS[Role.rep], *extra]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        assert lines, f"the journey printed nothing\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        seen: dict[str, Any] = json.loads(lines[-1])
+        assert seen.get("ok"), f"{seen.get('error')}\n--- the app's log:\n{done.stderr[-4000:]}"
+        return seen
+
+
+@pytest.fixture
+def journey(live_server: str, rep_day: RepDay, display: str, screenshots: Path, tmp_path: Path) -> Journeys:
+    return Journeys(live_server, tmp_path, screenshots, display, rep_day)
 
 
 @pytest.mark.parametrize("size", ["phone", "tablet"])
-def test_sign_in_first_sync_and_a_tracked_day(
-    size: str, live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
-) -> None:
-    seen = run_journey(
-        "sign_in", size, server=live_server, data=tmp_path, shots=screenshots, display=display, rep=rep_day
-    )
+def test_sign_in_first_sync_and_a_tracked_day(size: str, rep_day: RepDay, engine: Engine, journey: Journeys) -> None:
+    seen = journey("sign_in", size=size)
     # Bad input is answered next to the field, and a wrong password in words.
     assert all(seen["empty_form_errors"].values()), seen["empty_form_errors"]
     assert seen["unreachable_message"] == "The server cannot be reached. Check the address and your connection."
@@ -186,16 +166,14 @@ def test_sign_in_first_sync_and_a_tracked_day(
         workday = session.scalar(select(Workday).where(Workday.user_id == rep_day.rep_id))
         assert workday is not None and workday.ended_at is not None
     for name in seen["screenshots"]:
-        assert (screenshots / name).stat().st_size > 5_000, name
+        assert (journey.shots / name).stat().st_size > 5_000, name
 
 
 @pytest.mark.parametrize("size", ["phone"])
 def test_a_day_done_offline_arrives_whole_once_back_online(
-    size: str, live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
+    size: str, rep_day: RepDay, engine: Engine, journey: Journeys
 ) -> None:
-    seen = run_journey(
-        "a_day_offline", size, server=live_server, data=tmp_path, shots=screenshots, display=display, rep=rep_day
-    )
+    seen = journey("a_day_offline", size=size)
     assert seen["offline_message"].startswith("Offline")
     assert seen["where_at_check_in"].startswith("You are ") and "from the customer" in seen["where_at_check_in"]
     assert seen["check_out_without_outcome"] == "Choose the outcome of the visit."
@@ -217,20 +195,9 @@ def test_a_day_done_offline_arrives_whole_once_back_online(
     assert seen["photo_message"] == "Photo added (30.0 MB); it is sent after the visit's data."
 
 
-def test_a_customer_found_by_name_and_a_task_done(
-    live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
-) -> None:
+def test_a_customer_found_by_name_and_a_task_done(rep_day: RepDay, engine: Engine, journey: Journeys) -> None:
     first = rep_day.customers[0]
-    seen = run_journey(
-        "customers_and_tasks",
-        "phone",
-        server=live_server,
-        data=tmp_path,
-        shots=screenshots,
-        display=display,
-        rep=rep_day,
-        extra=("--search", first.split()[-1][:4], "--task", rep_day.task_title),
-    )
+    seen = journey("customers_and_tasks", "--search", first.split()[-1][:4], "--task", rep_day.task_title)
     assert first in seen["found"]
     assert seen["customer_summary"].startswith("Tier ") and "Bring the new price list" in seen["customer_summary"]
     assert "Last orders: 20" in seen["customer_summary"]  # orders came with sync schema 3
@@ -244,20 +211,9 @@ def test_a_customer_found_by_name_and_a_task_done(
         assert task is not None and task.status is TaskStatus.done
 
 
-def test_a_new_lead_next_to_a_customer_is_warned_then_saved(
-    live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
-) -> None:
+def test_a_new_lead_next_to_a_customer_is_warned_then_saved(rep_day: RepDay, engine: Engine, journey: Journeys) -> None:
     neighbour = rep_day.customers[1]
-    seen = run_journey(
-        "a_new_lead",
-        "phone",
-        server=live_server,
-        data=tmp_path,
-        shots=screenshots,
-        display=display,
-        rep=rep_day,
-        extra=("--search", neighbour),
-    )
+    seen = journey("a_new_lead", "--search", neighbour)
     assert seen["empty_name_error"] == "The business's name"
     assert seen["bad_phone_error"] == "A phone number has digits"
     assert seen["duplicate_warning"] == neighbour
@@ -274,20 +230,9 @@ def test_a_new_lead_next_to_a_customer_is_warned_then_saved(
         assert visit.status is VisitStatus.completed and visit.outcome == "Interested"
 
 
-def test_a_conflict_with_the_manager_is_shown_in_review(
-    live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
-) -> None:
+def test_a_conflict_with_the_manager_is_shown_in_review(rep_day: RepDay, engine: Engine, journey: Journeys) -> None:
     customer = rep_day.customers[2]
-    seen = run_journey(
-        "a_conflict_reviewed",
-        "phone",
-        server=live_server,
-        data=tmp_path,
-        shots=screenshots,
-        display=display,
-        rep=rep_day,
-        extra=("--search", customer, *with_manager(rep_day)),
-    )
+    seen = journey("a_conflict_reviewed", "--search", customer, *with_manager(rep_day))
     assert seen["bad_email_error"] == "Not an email"
     assert seen["saved_message"] == "Saved; it is sent with the next sync."
     assert seen["pending_offline"] == 1 and seen["manager_edit"] == 200
@@ -300,18 +245,8 @@ def test_a_conflict_with_the_manager_is_shown_in_review(
         assert stored is not None and stored.phone == "+33478222222"
 
 
-def test_settings_an_app_too_old_and_logging_out(
-    live_server: str, rep_day: RepDay, display: str, screenshots: Path, tmp_path: Path
-) -> None:
-    seen = run_journey(
-        "settings_too_old_and_log_out",
-        "phone",
-        server=live_server,
-        data=tmp_path,
-        shots=screenshots,
-        display=display,
-        rep=rep_day,
-    )
+def test_settings_an_app_too_old_and_logging_out(journey: Journeys) -> None:
+    seen = journey("settings_too_old_and_log_out")
     assert seen["log_out_warning"].startswith("1 change not sent yet would be lost")
     assert seen["diagnostics_pending"] == 1 and seen["diagnostics_has_token"] is False
     assert seen["too_old_message"].startswith("Update the app") and seen["pending_when_too_old"] == 1
@@ -319,19 +254,12 @@ def test_settings_an_app_too_old_and_logging_out(
 
 
 def test_the_app_killed_mid_sync_loses_nothing_and_sends_nothing_twice(
-    live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
+    rep_day: RepDay, engine: Engine, journey: Journeys
 ) -> None:
     customer = rep_day.customers[3]
-    common: dict[str, Any] = {
-        "server": live_server,
-        "data": tmp_path,
-        "shots": screenshots,
-        "display": display,
-        "rep": rep_day,
-    }
-    killed = run_journey("killed_mid_sync", "phone", extra=("--search", customer, "--phase", "1"), **common)
+    killed = journey("killed_mid_sync", "--search", customer, "--phase", "1")
     assert killed["killed"] is True
-    restarted = run_journey("killed_mid_sync", "phone", extra=("--search", customer, "--phase", "2"), **common)
+    restarted = journey("killed_mid_sync", "--search", customer, "--phase", "2")  # same folder: same phone
     assert restarted["opened_on"] == "today" and restarted["pending_after_restart"] == 0
     with Session(engine) as session:
         stored = session.scalar(select(Customer).where(Customer.name == customer))
@@ -344,19 +272,10 @@ def test_the_app_killed_mid_sync_loses_nothing_and_sends_nothing_twice(
 
 
 def test_a_session_ended_by_a_password_reset_keeps_the_unsent_edit(
-    live_server: str, rep_day: RepDay, display: str, screenshots: Path, engine: Engine, tmp_path: Path
+    rep_day: RepDay, engine: Engine, journey: Journeys
 ) -> None:
     customer = rep_day.customers[0]
-    seen = run_journey(
-        "session_ended",
-        "phone",
-        server=live_server,
-        data=tmp_path,
-        shots=screenshots,
-        display=display,
-        rep=rep_day,
-        extra=("--search", customer, *with_manager(rep_day)),
-    )
+    seen = journey("session_ended", "--search", customer, *with_manager(rep_day))
     assert seen["reset"] == 200
     assert seen["message"] == "Your session has ended: sign in again. Nothing on this phone is lost."
     assert seen["pending_kept"] == 1 and seen["pending_after"] == 0
