@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from mobile.core import map_context
 from mobile.core.field_work import FieldWork
 from mobile.core.store import LocalStore
 from mobile.core.sync_client import (
@@ -38,6 +40,7 @@ from mobile.core.tracking import Fix, WorkdayTracker
 from mobile.device.camera import Camera, FixedCamera
 from mobile.device.intents import Intents
 from mobile.device.location import LocationProvider
+from mobile.ui import theme
 from mobile.ui.screens.customer import CustomerScreen
 from mobile.ui.screens.lead import LeadScreen
 from mobile.ui.screens.lists import CustomersScreen, TasksScreen
@@ -114,15 +117,25 @@ class SyncRunner:
                 self._services.tracker.upload(self._services.client)
                 # Photos after data: a big one never holds back a check-out or a note.
                 self._services.client.upload_attachments()
+                self._refresh_map_context()
             except Exception as error:  # reported to the screen, never lost: the outbox keeps every edit
                 if not isinstance(error, SyncError):
                     logger.exception("sync failed (%s)", reason)
                 outcome = error
             Clock.schedule_once(lambda _dt, result=outcome: self._on_done(result))
 
+    def _refresh_map_context(self) -> None:
+        """The tile source and territory outline for the route map; a failure here is not a
+        failed sync (the map keeps what it had)."""
+        try:
+            map_context.refresh(self._services.client, self._services.store)
+        except (httpx.HTTPStatusError, ValueError) as problem:
+            logger.warning("map settings not refreshed: %s", problem)
+
 
 class FieldForceApp(App):
     title = "FieldForce"
+    root: ScreenManager | None  # what build() returned (set_text_size replaces it)
     online = BooleanProperty(False)
     syncing = BooleanProperty(False)
     pending = NumericProperty(0)
@@ -165,20 +178,11 @@ class FieldForceApp(App):
     # ---- life ---------------------------------------------------------------------------------
 
     def build(self) -> ScreenManager:
+        theme.set_text_size(self.services.store.get_state("text_size") or "normal")
         Builder.load_file(str(Path(__file__).parent / "widgets.kv"))
         for kv in sorted(KV_DIR.glob("*.kv")):
             Builder.load_file(str(kv))
-        manager = ScreenManager(transition=NoTransition())
-        manager.add_widget(SignInScreen(name="sign_in"))
-        manager.add_widget(TodayScreen(name="today"))
-        manager.add_widget(VisitScreen(name="visit"))
-        manager.add_widget(CustomersScreen(name="customers"))
-        manager.add_widget(CustomerScreen(name="customer"))
-        manager.add_widget(TasksScreen(name="tasks"))
-        manager.add_widget(LeadScreen(name="lead"))
-        manager.add_widget(ReviewScreen(name="review"))
-        manager.add_widget(SettingsScreen(name="settings"))
-        manager.add_widget(RouteMapScreen(name="route_map"))
+        manager = self._screens()
         self.runner.start()
         store = self.services.store
         signed_in = bool(store.get_state("access_token")) and store.get_state("session_ended") != "1"
@@ -191,6 +195,37 @@ class FieldForceApp(App):
             self.sync_now("start")
         self.refresh_pending()
         return manager
+
+    def _screens(self) -> ScreenManager:
+        manager = ScreenManager(transition=NoTransition())
+        manager.add_widget(SignInScreen(name="sign_in"))
+        manager.add_widget(TodayScreen(name="today"))
+        manager.add_widget(VisitScreen(name="visit"))
+        manager.add_widget(CustomersScreen(name="customers"))
+        manager.add_widget(CustomerScreen(name="customer"))
+        manager.add_widget(TasksScreen(name="tasks"))
+        manager.add_widget(LeadScreen(name="lead"))
+        manager.add_widget(ReviewScreen(name="review"))
+        manager.add_widget(SettingsScreen(name="settings"))
+        manager.add_widget(RouteMapScreen(name="route_map"))
+        return manager
+
+    def set_text_size(self, name: str) -> None:
+        """Rebuild the screens with the new text size (kv rules read sizes when a widget is
+        made); everything they show comes from the store, so nothing is lost."""
+        self.services.store.set_state("text_size", name)
+        theme.set_text_size(name)
+        old = self.root
+        if old is None:
+            return
+        current = old.current
+        window = old.get_root_window()
+        rebuilt = self._screens()
+        if window is not None:
+            window.remove_widget(old)
+            window.add_widget(rebuilt)
+        self.root = rebuilt
+        rebuilt.current = current
 
     def go(self, screen: str) -> None:
         """The navigation bar: Today, Customers, Tasks."""

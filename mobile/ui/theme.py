@@ -12,6 +12,18 @@ ROW = dp(72)
 TEXT = sp(16)
 SMALL = sp(13)
 TITLE = sp(20)
+# The rep's text size (Settings), on top of the phone's own: rows grow with the text so
+# that two lines still fit. Screens built after `set_text_size` use the new sizes.
+TEXT_SIZES = {"small": 0.9, "normal": 1.0, "large": 1.2, "largest": 1.45}
+
+
+def set_text_size(name: str) -> None:
+    global ROW, TEXT, SMALL, TITLE
+    scale = TEXT_SIZES.get(name, 1.0)
+    TEXT, SMALL, TITLE = sp(16) * scale, sp(13) * scale, sp(20) * scale
+    ROW = dp(72) * max(1.0, scale)
+
+
 TABLET_MIN_WIDTH = dp(900)  # wider than this: list and detail side by side
 
 INK = (0.13, 0.15, 0.18, 1)

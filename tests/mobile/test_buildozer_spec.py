@@ -15,6 +15,11 @@ FIRST_PARTY = {"mobile", "shared"}
 # Imported by mobile/ on Android only, so not installed here; the spec must still list them
 # (module -> the requirement that provides it).
 ANDROID_ONLY = {"plyer": "plyer", "jnius": "pyjnius"}
+# Imported under another name than the distribution that provides it.
+DISTRIBUTION = {"kivy_garden": "kivy_garden.mapview"}
+# Imported by a dependency without being declared in its metadata (mapview's downloader
+# module imports requests at import time).
+UNDECLARED = {"kivy_garden.mapview": ["requests"]}
 
 
 def third_party_imports(folder: Path) -> set[str]:
@@ -61,9 +66,14 @@ def spec_requirements() -> set[str]:
 
 def test_the_android_requirements_are_what_the_app_imports() -> None:
     imported = third_party_imports(ROOT / "mobile") | third_party_imports(ROOT / "shared")
-    assert imported == {"kivy", "httpx", "plyer", "jnius"}, "mobile/ imports something new: add it to buildozer.spec"
+    assert imported == {"kivy", "kivy_garden", "httpx", "plyer", "jnius"}, (
+        "mobile/ imports something new: add it to buildozer.spec"
+    )
     needed = set(ANDROID_ONLY.values())
-    for package in imported - set(ANDROID_ONLY):
+    for module in imported - set(ANDROID_ONLY):
+        package = DISTRIBUTION.get(module, module)
         # Kivy's own build (p4a recipe) brings its dependencies; its PyPI metadata lists desktop tools.
         needed |= {package} if package == "kivy" else runtime_closure(package)
+        for extra in UNDECLARED.get(package, []):
+            needed |= runtime_closure(extra)
     assert spec_requirements() == needed

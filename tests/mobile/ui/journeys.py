@@ -104,8 +104,9 @@ def sign_in(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Call
     yield lambda: app.root.current == "route_map"
     yield 0.3
     shot("route-map")
-    seen["map_pins"] = [pin[0] for pin in route_map.ids.route.pins]
-    seen["map_here"] = route_map.ids.route.here is not None
+    seen["map_pins"] = [pin[0] for pin in route_map.pins]
+    seen["map_here"] = route_map.here is not None
+    seen["map_showing"] = route_map.showing
     tap(route_map.ids.back)
     yield lambda: app.root.current == "today"
     tap(today.ids.day_button)
@@ -528,7 +529,77 @@ def session_ended(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot
         web.patch(f"/api/v1/users/{user_id}", json={"password": args.password}, headers=headers)
 
 
+def map_tiles_and_settings(
+    app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]
+) -> Step:
+    """The route map over the organisation's tiles (a fake tile server): fetched once into the
+    disk cache with the app's User-Agent, nothing fetched while offline; then Settings: a drawn
+    map only, the tile cache deleted, and a larger text size that rebuilds the screens."""
+    from mobile.ui import theme
+
+    yield from signed_in(app, args)
+    today = app.root.get_screen("today")
+    today.refresh()
+    tap(today.ids.map_button)
+    route_map = app.root.get_screen("route_map")
+    yield lambda: app.root.current == "route_map" and route_map.showing == "tiles"
+    yield lambda: route_map.tiled.fetcher.fetched >= 4 and not route_map.tiled.fetcher.busy()
+    yield 1.0  # the tiles fade in
+    shot("route-map-tiles")
+    seen["tiles"] = {"fetched": route_map.tiled.fetcher.fetched, "failed": route_map.tiled.fetcher.failed}
+    seen["map_pins"] = [pin[0] for pin in route_map.pins]
+    seen["attribution"] = route_map.tiled.map_source.attribution
+
+    app.online = False  # as after a failed sync: no tile may be downloaded now
+    fetched_online = route_map.tiled.fetcher.fetched
+    route_map.refresh()
+    seen["offline_caption"] = route_map.caption
+    yield 0.3
+    route_map.tiled.zoom = route_map.tiled.zoom - 2  # tiles never seen before are needed
+    yield 1.5
+    seen["fetched_offline"] = route_map.tiled.fetcher.fetched - fetched_online
+    shot("route-map-offline")
+    app.online = True
+
+    yield 0.5
+    yield lambda: not route_map.tiled.fetcher.busy()
+    # Back online, mapview asks again for the tiles it skipped: the cache now holds these too.
+    seen["tiles_in_all"] = route_map.tiled.fetcher.fetched
+    app.go("settings")
+    settings = app.root.get_screen("settings")
+    yield lambda: app.root.current == "settings"
+    seen["map_summary"] = settings.map_summary
+    tap(settings.ids.map_vectors)
+    yield 0.2
+    app.go("route_map")
+    yield lambda: app.root.current == "route_map"
+    seen["after_vectors_choice"] = route_map.showing
+    app.go("settings")
+    yield lambda: app.root.current == "settings"
+    tap(settings.ids.clear_tiles)
+    yield 0.2
+    seen["summary_after_clear"] = settings.map_summary
+    text_before = theme.TEXT
+    tap(settings.ids.text_large)
+    yield lambda: app.root.get_screen("settings") is not settings  # the screens were rebuilt
+    settings = app.root.get_screen("settings")
+    yield 0.3
+    seen["text_size"] = {
+        "screen": app.root.current,
+        "chosen": settings.text_size,
+        "grew": round(theme.TEXT / text_before, 2),
+        "label_font": round(settings.ids.map_tiles.font_size / theme.SMALL, 2),
+    }
+    shot("settings-large-text")
+    app.go("today")
+    yield lambda: app.root.current == "today"
+    yield 0.3
+    shot("today-large-text")
+    seen["today_rows_after_rebuild"] = len(app.root.get_screen("today").rows)
+
+
 JOURNEYS = {
+    "map_tiles_and_settings": map_tiles_and_settings,
     "session_ended": session_ended,
     "killed_mid_sync": killed_mid_sync,
     "settings_too_old_and_log_out": settings_too_old_and_log_out,
@@ -605,7 +676,8 @@ def main() -> None:
             Clock.schedule_once(advance, 0)
         elif time.monotonic() > deadline:
             seen["ok"] = False
-            seen["error"] = f"timed out waiting; app state: screen={app.root.current} message={app.sync_message!r}"
+            screen = app.root.current if app.root else None
+            seen["error"] = f"timed out waiting; app state: screen={screen} message={app.sync_message!r}"
             app.stop()
         else:
             Clock.schedule_once(lambda _dt: wait_for(condition, deadline), 0.1)

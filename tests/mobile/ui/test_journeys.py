@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -24,6 +24,7 @@ from server.models import (
     Customer,
     LoginFailure,
     Note,
+    Organization,
     Photo,
     Plan,
     Position,
@@ -45,6 +46,7 @@ class RepDay:
     task_id: uuid.UUID  # an open task of the rep's, at the first customer
     task_title: str
     manager_email: str
+    org_id: uuid.UUID
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -63,6 +65,9 @@ def rep_day(engine: Engine) -> RepDay:
         org_id = seed_demo(
             session, SeedOptions(reps=2, customers=40, seed=99, slug="app-journeys", history_months=1)
         ).org_id
+        # No tile server is reachable here: the route map is drawn as vectors, except in the
+        # journey that brings its own (fake) tile server.
+        session.execute(update(Organization).where(Organization.id == org_id).values(map_tile_url=""))
     with Session(engine) as session, session.begin():
         rep = session.scalars(
             select(User).where(User.org_id == org_id, User.role == Role.rep).order_by(User.email)
@@ -101,7 +106,7 @@ def rep_day(engine: Engine) -> RepDay:
         session.flush()
         manager = session.get(User, rep.manager_id)
         assert manager is not None
-        return RepDay(rep.id, rep.email, [c.name for c in customers], task.id, task.title, manager.email)
+        return RepDay(rep.id, rep.email, [c.name for c in customers], task.id, task.title, manager.email, org_id)
 
 
 def with_manager(rep: RepDay) -> tuple[str, ...]:
@@ -153,8 +158,8 @@ def test_sign_in_first_sync_and_a_tracked_day(size: str, rep_day: RepDay, engine
     assert after["progress"] == "0 of 4 done"
     assert seen["selected"] == rep_day.customers[0]
     assert seen["screen_after_tap"] == ("visit" if size == "phone" else "today")
-    # The route map draws the day's four stops in order, and where the rep is.
-    assert seen["map_pins"] == [1, 2, 3, 4] and seen["map_here"] is True
+    # The route map draws the day's four stops in order, and where the rep is (no tile source: vectors).
+    assert seen["map_pins"] == [1, 2, 3, 4] and seen["map_here"] is True and seen["map_showing"] == "vectors"
     # The day was started and ended on the phone; the server has both marks and the fixes.
     assert seen["after_day"]["marks_waiting"] == 0 and seen["after_day"]["buffered"] == 0
     tapped = seen["customer_tap"]
@@ -282,3 +287,43 @@ def test_a_session_ended_by_a_password_reset_keeps_the_unsent_edit(
     with Session(engine) as session:
         stored = session.scalar(select(Customer).where(Customer.name == customer))
         assert stored is not None and stored.phone == "+33478555555"
+
+
+def test_the_route_map_over_tiles_offline_and_the_settings_that_change_it(
+    rep_day: RepDay, engine: Engine, journey: Journeys
+) -> None:
+    from mobile.ui.tiles import USER_AGENT
+    from tests.mobile.ui.fake_tiles import serving_tiles
+
+    with serving_tiles() as tiles:
+        with Session(engine) as session, session.begin():
+            session.execute(
+                update(Organization)
+                .where(Organization.id == rep_day.org_id)
+                .values(map_tile_url=tiles.url + "/{z}/{x}/{y}.png", map_attribution="Test tiles")
+            )
+        try:
+            seen = journey("map_tiles_and_settings")
+        finally:
+            with Session(engine) as session, session.begin():
+                session.execute(update(Organization).where(Organization.id == rep_day.org_id).values(map_tile_url=""))
+        requested = list(tiles.requests)
+    # Tiles were fetched once each, with the app's own User-Agent, and only while online.
+    assert seen["map_pins"] == [1, 2, 3, 4] and seen["attribution"] == "Test tiles"
+    assert seen["tiles"]["failed"] == 0 and seen["tiles"]["fetched"] >= 4
+    assert len(requested) == seen["tiles_in_all"], "a tile was fetched twice or not counted"
+    assert len({path for path, _agent in requested}) == len(requested)
+    assert {agent for _path, agent in requested} == {USER_AGENT}
+    assert all(path.endswith(".png") and path.count("/") == 3 for path, _agent in requested)
+    assert seen["fetched_offline"] == 0 and "offline: only map parts seen before" in seen["offline_caption"]
+    # Settings: the rep's choice of a drawn map wins; the cache is counted and can be emptied.
+    assert f"Map tiles from 127.0.0.1, kept on this phone for offline use.\n{seen['tiles_in_all']} tiles stored" in (
+        seen["map_summary"]
+    )
+    assert seen["after_vectors_choice"] == "vectors"
+    assert "\n0 tiles stored (0.0 MB)." in seen["summary_after_clear"]
+    # A larger text size rebuilds the screens with it and keeps the rep where they were.
+    assert seen["text_size"] == {"screen": "settings", "chosen": "large", "grew": 1.2, "label_font": 1.0}
+    assert seen["today_rows_after_rebuild"] == 4
+    for name in seen["screenshots"]:
+        assert (journey.shots / name).stat().st_size > 5_000, name
