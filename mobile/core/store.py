@@ -39,7 +39,13 @@ from shared.sync.protocol import (
     payload_hash,
 )
 
-__all__ = ["ENTITY_TABLES", "SCHEMA_STEPS", "LocalStore", "OutboxEntry"]
+__all__ = ["ENTITY_TABLES", "SCHEMA_STEPS", "LocalStore", "OutboxEntry", "StorageFull"]
+
+
+class StorageFull(OSError):
+    """The phone's storage (or the store's size limit) is full: the write that met it was
+    rolled back whole, and everything written before is intact."""
+
 
 # entity -> (table, extracted columns: name -> how to read it from a row)
 Extract = Callable[[dict[str, Any]], Any]
@@ -196,6 +202,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
+def _is_full(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(error)
+
+
 class LocalStore:
     """One SQLite file per install. Thread-safe: one connection behind a lock."""
 
@@ -235,14 +245,17 @@ class LocalStore:
             self._depth += 1
             try:
                 yield self._db
-            except BaseException:
-                self._depth -= 1
                 if outer:
+                    self._db.execute("COMMIT")  # in WAL mode a full disk can show here first
+            except BaseException as error:
+                # SQLite has already rolled back on some errors (a full disk among them).
+                if outer and self._db.in_transaction:
                     self._db.execute("ROLLBACK")
+                if isinstance(error, sqlite3.OperationalError) and _is_full(error):
+                    raise StorageFull(28, "the phone's storage is full") from error
                 raise
-            self._depth -= 1
-            if outer:
-                self._db.execute("COMMIT")
+            finally:
+                self._depth -= 1
 
     # ---- state ----------------------------------------------------------------------------
 

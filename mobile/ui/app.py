@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
@@ -27,7 +28,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from mobile.core import map_context
 from mobile.core.field_work import FieldWork
-from mobile.core.store import LocalStore
+from mobile.core.store import LocalStore, StorageFull
 from mobile.core.sync_client import (
     AuthenticationFailed,
     SyncClient,
@@ -50,7 +51,7 @@ from mobile.ui.screens.settings import SettingsScreen
 from mobile.ui.screens.sign_in import SignInScreen
 from mobile.ui.screens.today import TodayScreen
 from mobile.ui.screens.visit import VisitScreen
-from mobile.ui.widgets import Caption, Card, Field, TouchButton
+from mobile.ui.widgets import Caption, Card, Field, MessageScreen, TouchButton
 
 logger = logging.getLogger(__name__)
 # The kit's classes, registered with Kivy's Factory on import, which the kv rules name.
@@ -133,6 +134,27 @@ class SyncRunner:
             logger.warning("map settings not refreshed: %s", problem)
 
 
+STORAGE_FULL_MESSAGE = (
+    "This phone's storage is full: that change was not saved (what you typed is still here). "
+    "Free some space and try again; everything saved before is safe."
+)
+
+
+class StorageFullHandler(ExceptionHandler):
+    """A write that meets a full disk was rolled back whole by the store; the rep is told
+    on the screen they are on, and the app carries on (every other error still stops it)."""
+
+    def __init__(self, app: FieldForceApp) -> None:
+        super().__init__()
+        self.app = app
+
+    def handle_exception(self, exception: BaseException) -> Any:
+        if isinstance(exception, StorageFull):
+            self.app.storage_full()
+            return ExceptionManager.PASS
+        return ExceptionManager.RAISE
+
+
 class FieldForceApp(App):
     title = "FieldForce"
     root: ScreenManager | None  # what build() returned (set_text_size replaces it)
@@ -183,6 +205,7 @@ class FieldForceApp(App):
         for kv in sorted(KV_DIR.glob("*.kv")):
             Builder.load_file(str(kv))
         manager = self._screens()
+        ExceptionManager.add_handler(StorageFullHandler(self))
         self.runner.start()
         store = self.services.store
         signed_in = bool(store.get_state("access_token")) and store.get_state("session_ended") != "1"
@@ -315,6 +338,8 @@ class FieldForceApp(App):
                 sign_in = self.root.get_screen("sign_in")
                 sign_in.message = self.sync_message
                 self.root.current = "sign_in"
+        elif isinstance(outcome, StorageFull):
+            self.sync_message = "Storage full: what the server sent could not be kept. Free some space on this phone."
         elif isinstance(outcome, TransientSyncError):
             self.online = False
             self.sync_message = "Offline: changes are kept and sent when the connection is back."
@@ -324,6 +349,14 @@ class FieldForceApp(App):
         if self.root is not None:
             for name in ("today", "review"):
                 self.root.get_screen(name).refresh()
+
+    def storage_full(self) -> None:
+        logger.warning("a write met a full storage and was rolled back")
+        screen = self.root.current_screen if self.root is not None else None
+        if isinstance(screen, MessageScreen):
+            screen.say(STORAGE_FULL_MESSAGE)
+        self.sync_message = "Storage full: free some space on this phone."
+        self.refresh_pending()
 
     def refresh_pending(self) -> None:
         self.pending = self.services.store.pending_count()

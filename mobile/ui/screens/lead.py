@@ -7,13 +7,13 @@ from typing import Any
 
 from kivy.app import App
 from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.screenmanager import Screen
+
+from mobile.ui.widgets import MessageScreen
 
 DUPLICATE_RADIUS_M = 50.0
 
 
-class LeadScreen(Screen):
-    message = StringProperty("")
+class LeadScreen(MessageScreen):
     nearby_name = StringProperty("")
     nearby_id = StringProperty("")
     located = StringProperty("")

@@ -7,8 +7,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from mobile.core.field_work import FieldWork
-from mobile.core.store import SCHEMA_STEPS, LocalStore
+from mobile.core.store import SCHEMA_STEPS, LocalStore, StorageFull
 from shared.sync.protocol import Entity, MutationType
 
 DATA = Path(__file__).parent / "data"
@@ -102,3 +104,24 @@ def test_field_work_completes_a_task_offline(tmp_path: Path) -> None:
     work.complete_task(TASK)
     assert store.get(Entity.task, TASK)["status"] == "done"  # type: ignore[index]
     assert work.pending_changes() == 1
+
+
+def test_a_full_storage_refuses_the_whole_write_and_keeps_everything_before(tmp_path: Path) -> None:
+    """SQLite's own size limit stands in for a full disk: it fails the same way (SQLITE_FULL)."""
+    store = fresh_store(tmp_path)
+    hlc = iter(range(1 << 40, 1 << 41, 1 << 16))
+    work = FieldWork(store, lambda: next(hlc))
+    lead = work.create_lead("Boulangerie Martin")
+    work.add_note(lead, "first")
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StorageFull):
+        for _ in range(100):
+            work.add_note(lead, "x" * 4000)
+    notes, pending = len(store.query(Entity.note)), store.pending_count()
+    assert pending == notes + 1  # every note shown is queued, and none half-written
+    # The store stays usable: reads work, and writes do once there is room again.
+    assert store.get(Entity.customer, lead) is not None
+    store._db.execute("PRAGMA max_page_count = 1000000")
+    work.add_note(lead, "after")
+    assert (len(store.query(Entity.note)), store.pending_count()) == (notes + 1, pending + 1)

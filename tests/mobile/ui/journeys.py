@@ -598,7 +598,52 @@ def map_tiles_and_settings(
     seen["today_rows_after_rebuild"] = len(app.root.get_screen("today").rows)
 
 
+def storage_full(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
+    """The phone's storage fills up (SQLite's size limit stands in for the disk) while a note is
+    saved: the rep is told, the typed note stays in its field, the app runs on; with room again
+    the same tap saves it."""
+    from kivy.clock import Clock
+
+    from shared.sync.protocol import Entity
+
+    yield from signed_in(app, args)
+    today = app.root.get_screen("today")
+    today.refresh()
+    visit = app.root.get_screen("visit")
+    visit.show(today.rows[0]["visit_id"])
+    yield lambda: app.root.current == "visit"
+    notes_before = len(app.services.store.query(Entity.note))
+    store_db = app.services.store._db
+    pages = store_db.execute("PRAGMA page_count").fetchone()[0]
+    store_db.execute(f"PRAGMA max_page_count = {pages}")
+    visit.ids.note.text = "Wants the autumn catalogue. " * 200  # more than the free pages hold
+    reveal(visit.ids.save_note)
+    yield 0.2
+    # Through Kivy's event loop, as a real touch arrives: the error meets the app's handler.
+    Clock.schedule_once(lambda _dt: tap(visit.ids.save_note))
+    yield lambda: "storage is full" in visit.message
+    yield 0.3
+    shot("storage-full")
+    seen["full"] = {
+        "message": visit.message,
+        "note_kept_in_field": visit.ids.note.text.startswith("Wants the autumn catalogue."),
+        "notes": len(app.services.store.query(Entity.note)) - notes_before,
+        "pending": app.services.store.pending_count(),
+        "screen": app.root.current,
+    }
+    store_db.execute("PRAGMA max_page_count = 1073741823")
+    tap(visit.ids.save_note)
+    yield lambda: visit.message == "Note saved."
+    seen["after_room"] = {
+        "notes": len(app.services.store.query(Entity.note)) - notes_before,
+        "field": visit.ids.note.text,
+    }
+    app.sync_now("journey")
+    yield lambda: not app.syncing and app.pending == 0
+
+
 JOURNEYS = {
+    "storage_full": storage_full,
     "map_tiles_and_settings": map_tiles_and_settings,
     "session_ended": session_ended,
     "killed_mid_sync": killed_mid_sync,

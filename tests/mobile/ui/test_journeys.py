@@ -317,8 +317,9 @@ def test_the_route_map_over_tiles_offline_and_the_settings_that_change_it(
     assert all(path.endswith(".png") and path.count("/") == 3 for path, _agent in requested)
     assert seen["fetched_offline"] == 0 and "offline: only map parts seen before" in seen["offline_caption"]
     # Settings: the rep's choice of a drawn map wins; the cache is counted and can be emptied.
-    assert f"Map tiles from 127.0.0.1, kept on this phone for offline use.\n{seen['tiles_in_all']} tiles stored" in (
-        seen["map_summary"]
+    assert (
+        f"Map tiles from 127.0.0.1, kept on this phone for offline use.\n{seen['tiles_in_all']} tiles stored"
+        in (seen["map_summary"])
     )
     assert seen["after_vectors_choice"] == "vectors"
     assert "\n0 tiles stored (0.0 MB)." in seen["summary_after_clear"]
@@ -327,3 +328,14 @@ def test_the_route_map_over_tiles_offline_and_the_settings_that_change_it(
     assert seen["today_rows_after_rebuild"] == 4
     for name in seen["screenshots"]:
         assert (journey.shots / name).stat().st_size > 5_000, name
+
+
+def test_a_full_storage_is_said_and_loses_nothing(rep_day: RepDay, engine: Engine, journey: Journeys) -> None:
+    seen = journey("storage_full")
+    full = seen["full"]
+    assert "storage is full" in full["message"] and full["note_kept_in_field"] is True
+    assert (full["notes"], full["pending"], full["screen"]) == (0, 0, "visit")
+    assert seen["after_room"] == {"notes": 1, "field": ""}
+    with Session(engine) as session:
+        note = session.scalar(select(Note).where(Note.author_id == rep_day.rep_id).order_by(Note.created_at.desc()))
+        assert note is not None and note.body.startswith("Wants the autumn catalogue.")
