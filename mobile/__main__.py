@@ -3,8 +3,9 @@
     python -m mobile [--server http://127.0.0.1:8000] [--data ~/.fieldforce-app] [--size phone|tablet]
                      [--gpx track.gpx]
 
-On the desktop the GPS is a replayed track (`--gpx`; none: no fix). Android
-builds use plyer's GPS (see buildozer.spec).
+On the desktop the GPS is a replayed track (`--gpx`; none: no fix) and a photo is a
+picture file chosen in a dialog. Android builds use plyer's GPS and the camera app
+(see buildozer.spec).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def main() -> None:
 
     from kivy.utils import platform
 
+    from mobile.device.camera import Camera, PlyerCamera
     from mobile.device.intents import Intents
     from mobile.device.location import FakeLocation, LocationProvider, PlyerLocation
     from mobile.ui.app import FieldForceApp
@@ -42,7 +44,14 @@ def main() -> None:
         location = PlyerLocation()
     else:
         location = FakeLocation.from_gpx(args.gpx) if args.gpx else FakeLocation([])
-    FieldForceApp(args.server, args.data, location, Intents(android=platform == "android")).run()
+    camera: Camera
+    if platform == "android":
+        camera = PlyerCamera(Path(os.environ.get("ANDROID_PRIVATE", ".")) / "camera")
+    else:
+        from mobile.ui.file_picker import FilePickerCamera
+
+        camera = FilePickerCamera()
+    FieldForceApp(args.server, args.data, location, Intents(android=platform == "android"), camera).run()
 
 
 def _on_android() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import mimetypes
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,21 @@ def _iso(moment: datetime | None) -> str:
 class NearbyCustomer:
     distance_m: float
     customer: dict[str, Any]
+
+
+def photo_content_type(path: Path) -> str:
+    """The picture's type from its first bytes (a file's name can lie), else its extension."""
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1"):
+        return "image/heic"
+    return mimetypes.guess_type(path.name)[0] or "image/jpeg"
 
 
 class FieldWork:
@@ -273,7 +289,7 @@ class FieldWork:
         customer_id: str,
         path: str | Path,
         *,
-        content_type: str = "image/jpeg",
+        content_type: str | None = None,
         visit_id: str | None = None,
         caption: str | None = None,
         taken_at: datetime | None = None,
@@ -286,6 +302,7 @@ class FieldWork:
                 digest.update(chunk)
                 size += len(chunk)
         sha256 = digest.hexdigest()
+        content_type = content_type or photo_content_type(Path(path))
         photo_id = new_id()
         data: dict[str, Any] = {
             "customer_id": customer_id,

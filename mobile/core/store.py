@@ -613,7 +613,9 @@ class LocalStore:
     def add_attachment(self, sha256: str, path: str, size: int, content_type: str) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO attachments (sha256, path, size, content_type) VALUES (?, ?, ?, ?)",
+                # Only the same file twice is ignored (OR IGNORE would also drop a row with a NULL).
+                "INSERT INTO attachments (sha256, path, size, content_type) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (sha256) DO NOTHING",
                 (sha256, path, size, content_type),
             )
 

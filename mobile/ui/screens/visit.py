@@ -3,7 +3,6 @@ open tasks, check out with an outcome; or skip it with a reason."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,10 @@ from kivy.clock import Clock
 from kivy.properties import ListProperty, ObjectProperty, StringProperty
 
 from mobile.ui import theme
+from mobile.ui.photos import PhotoRefused, keep_photo
 from mobile.ui.views import OUTCOMES, VisitDetail, distance_words, visit_detail
 from mobile.ui.widgets import MessageScreen, TouchButton
 from shared.sync.protocol import Entity
-
-MAX_PHOTO_BYTES = 50 * 1024 * 1024  # what the server takes (server/sync/files.py)
 
 
 class VisitScreen(MessageScreen):
@@ -112,23 +110,15 @@ class VisitScreen(MessageScreen):
         if path is None:
             self.say("No photo taken.")
             return
-        size = path.stat().st_size
-        if size > MAX_PHOTO_BYTES:
-            self.say(f"This photo is {size / 1e6:.0f} MB; photos up to {MAX_PHOTO_BYTES / 1e6:.0f} MB are sent.")
-            return
         app = App.get_running_app()
-        # The app keeps its own copy: the camera's file may be cleaned away before it is sent.
-        kept = Path(app.data_dir) / "photos" / f"{visit.id}-{path.name}"
-        kept.parent.mkdir(parents=True, exist_ok=True)
         try:
-            shutil.copyfile(path, kept)
-        except OSError as problem:  # a full disk: nothing recorded, the rep is told
-            kept.unlink(missing_ok=True)
-            self.say(f"The photo could not be kept on this phone ({problem.strerror}).")
+            kept = keep_photo(Path(app.data_dir), path)
+        except PhotoRefused as refused:
+            self.say(str(refused))
             return
         app.services.work.add_photo(visit.customer_id, kept, visit_id=visit.id)
         app.after_write()
-        self.say(f"Photo added ({size / 1e6:.1f} MB); it is sent after the visit's data.", good=True)
+        self.say(f"Photo added ({kept.stat().st_size / 1e6:.1f} MB); it is sent after the visit's data.", good=True)
 
     def complete_task(self, task_id: str) -> None:
         app = App.get_running_app()

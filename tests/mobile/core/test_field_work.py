@@ -154,3 +154,24 @@ def test_an_unplanned_visit_starts_checked_in(work: FieldWork) -> None:
     assert shown["check_in_location"] == {"lat": 45.76, "lon": 4.84} and shown["check_in_accuracy_m"] == 7.0
     with pytest.raises(KeyError):
         work.start_unplanned_visit("00000000-0000-0000-0000-000000000000", 45.0, 4.0)
+
+
+def test_a_photo_is_labelled_by_its_bytes_not_its_name(tmp_path: Path) -> None:
+    from mobile.core.field_work import photo_content_type
+
+    samples = {
+        "camera.jpg": b"\xff\xd8\xff\xe0" + b"\0" * 20,
+        "screenshot.jpg": b"\x89PNG\r\n\x1a\n" + b"\0" * 20,  # a PNG named .jpg
+        "modern.webp": b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 8,
+        "iphone.HEIC": b"\0\0\0\x18ftypheic" + b"\0" * 8,
+        "unknown.png": b"nothing recognisable",
+    }
+    for name, head in samples.items():
+        (tmp_path / name).write_bytes(head)
+    assert {name: photo_content_type(tmp_path / name) for name in samples} == {
+        "camera.jpg": "image/jpeg",
+        "screenshot.jpg": "image/png",
+        "modern.webp": "image/webp",
+        "iphone.HEIC": "image/heic",
+        "unknown.png": "image/png",
+    }

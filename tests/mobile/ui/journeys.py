@@ -326,6 +326,38 @@ def a_new_lead(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: C
     lead.ids.phone.ids.input.text = "+33 4 78 00 00 42"
     lead.ids.contact.ids.input.text = "Mme Roux"
     lead.ids.note.ids.input.text = "Opens a second shop in spring."
+    # A photo chosen from a file, as on the desktop: once cancelled, then chosen.
+    from mobile.ui.file_picker import FilePickerCamera
+    from tests.mobile.ui.fake_tiles import tile_png
+
+    pictures = args.data / "pictures"
+    pictures.mkdir(exist_ok=True)
+    (pictures / "shop-front.png").write_bytes(tile_png(1, 1, 1))
+    (pictures / "notes.txt").write_text("not a picture")
+    picker = FilePickerCamera(pictures)
+    app.services.camera = picker
+    reveal(lead.ids.add_photo)
+    yield 0.2
+    tap(lead.ids.add_photo)
+    yield lambda: picker.popup is not None
+    yield 0.5
+    assert picker.chooser is not None
+    seen["chooser_lists"] = sorted(Path(path).name for path in picker.chooser.files if Path(path).is_file())
+    cancel_button = picker.popup.content.children[0].children[-1]
+    tap(cancel_button)
+    yield lambda: picker.popup is None
+    yield 0.5  # the dialog fades out; until then it still takes the touches
+    seen["photo_after_cancel"] = lead.photo_name
+    tap(lead.ids.add_photo)
+    yield lambda: picker.popup is not None
+    yield 0.5
+    picker.chooser.selection = [str(pictures / "shop-front.png")]
+    yield 0.3
+    shot("photo-chooser")
+    use_button = picker.popup.content.children[0].children[0]
+    tap(use_button)
+    yield lambda: bool(lead.photo_name)
+    seen["photo_chosen"] = lead.photo_name
     yield lambda: app.services.location.last_fix is not None
     reveal(lead.ids.here)
     yield 0.2
@@ -356,7 +388,7 @@ def a_new_lead(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: C
     tap(visit.ids.check_out)
     yield lambda: app.root.current == "today"
     app.sync_now("journey")
-    yield lambda: not app.syncing and app.pending == 0
+    yield lambda: not app.syncing and app.pending == 0 and not app.services.store.pending_attachments()
 
 
 def a_conflict_reviewed(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
@@ -656,6 +688,14 @@ JOURNEYS = {
 }
 
 
+def _innermost_line(generator: Any) -> str:
+    """Where a journey waits (through `yield from`), for a timeout's message."""
+    while getattr(generator, "gi_yieldfrom", None) is not None:
+        generator = generator.gi_yieldfrom
+    frame = getattr(generator, "gi_frame", None)
+    return f"{frame.f_code.co_name} line {frame.f_lineno}" if frame is not None else "?"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("journey", choices=sorted(JOURNEYS))
@@ -722,7 +762,8 @@ def main() -> None:
         elif time.monotonic() > deadline:
             seen["ok"] = False
             screen = app.root.current if app.root else None
-            seen["error"] = f"timed out waiting; app state: screen={screen} message={app.sync_message!r}"
+            line = _innermost_line(steps)
+            seen["error"] = f"timed out waiting at {line}; app state: screen={screen} message={app.sync_message!r}"
             app.stop()
         else:
             Clock.schedule_once(lambda _dt: wait_for(condition, deadline), 0.1)

@@ -224,12 +224,19 @@ def test_a_new_lead_next_to_a_customer_is_warned_then_saved(rep_day: RepDay, eng
     assert seen["duplicate_warning"] == neighbour
     assert seen["first_save_message"].startswith(f"'{neighbour}' is already here")
     assert seen["saved_title"] == "Boulangerie du Coin"
+    # The desktop's photo chooser lists pictures only; Cancel leaves no photo; the chosen one is kept.
+    assert seen["chooser_lists"] == ["shop-front.png"] and seen["photo_after_cancel"] == ""
+    assert seen["photo_chosen"].startswith("Photo: shop-front.png (")
     with Session(engine) as session:
         lead = session.scalar(select(Customer).where(Customer.name == "Boulangerie du Coin"))
         assert lead is not None and lead.status.value == "lead" and lead.phone == "+33478000042"
         assert lead.location is not None
         contacts = session.scalars(select(Contact.name).where(Contact.customer_id == lead.id)).all()
         assert contacts == ["Mme Roux"]
+        photo = session.scalar(select(Photo).where(Photo.customer_id == lead.id))
+        assert photo is not None and photo.visit_id is None
+        stored = session.scalar(select(StoredFile).where(StoredFile.sha256 == photo.sha256))
+        assert stored is not None and stored.complete and stored.content_type == "image/png"
         visit = session.get(Visit, uuid.UUID(seen["unplanned_visit"]))
         assert visit is not None and visit.customer_id == lead.id and visit.planned_start is None
         assert visit.status is VisitStatus.completed and visit.outcome == "Interested"
