@@ -30,6 +30,8 @@ class FilePickerCamera:
         self.start = start or _pictures_folder()
         self.popup: Popup | None = None  # the open dialog (tests drive it)
         self.chooser: FileChooserListView | None = None
+        self.use_button: TouchButton | None = None
+        self.cancel_button: TouchButton | None = None
 
     def take(self, done: PhotoCallback) -> None:
         Clock.schedule_once(lambda _dt: self._open(done))  # widgets belong to the UI thread
@@ -67,6 +69,7 @@ class FilePickerCamera:
         use.bind(on_release=lambda _button: finish(Path(chooser.selection[0])))
         cancel.bind(on_release=lambda _button: finish(None))
         self.popup, self.chooser = popup, chooser
+        self.use_button, self.cancel_button = use, cancel
         popup.open()
 
 

@@ -343,8 +343,7 @@ def a_new_lead(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: C
     yield 0.5
     assert picker.chooser is not None
     seen["chooser_lists"] = sorted(Path(path).name for path in picker.chooser.files if Path(path).is_file())
-    cancel_button = picker.popup.content.children[0].children[-1]
-    tap(cancel_button)
+    tap(picker.cancel_button)
     yield lambda: picker.popup is None
     yield 0.5  # the dialog fades out; until then it still takes the touches
     seen["photo_after_cancel"] = lead.photo_name
@@ -354,8 +353,7 @@ def a_new_lead(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: C
     picker.chooser.selection = [str(pictures / "shop-front.png")]
     yield 0.3
     shot("photo-chooser")
-    use_button = picker.popup.content.children[0].children[0]
-    tap(use_button)
+    tap(picker.use_button)
     yield lambda: bool(lead.photo_name)
     seen["photo_chosen"] = lead.photo_name
     yield lambda: app.services.location.last_fix is not None
