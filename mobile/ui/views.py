@@ -201,6 +201,52 @@ def waiting_words(entities: list[str]) -> str:
     return "Waiting to be sent: " + ", ".join(parts)
 
 
+FIELD_WORDS = {
+    "status": "status",
+    "check_in_at": "check-in",
+    "check_out_at": "check-out",
+    "outcome": "outcome",
+    "planned_start": "time",
+    "skip_reason": "reason for skipping",
+}
+
+
+@dataclass(frozen=True)
+class WaitingChange:
+    title: str  # "New note", "Visit changed"
+    about: str  # the customer it concerns, or ""
+    fields: str  # "check-in, status" for a change
+
+
+def waiting_changes(entries: list[Any], customer_name: Any) -> list[WaitingChange]:
+    """One row per change in the outbox, oldest first: what it is, whom it concerns, which
+    fields it carries. `customer_name(entity, entity_id, data)` names the customer or ""."""
+    rows = []
+    for entry in entries:
+        noun = ENTITY_WORDS.get(entry.entity, entry.entity)
+        if entry.type == "insert":
+            title = f"New {noun}"
+        elif entry.type == "delete":
+            title = f"{noun.capitalize()} deleted"
+        else:
+            title = f"{noun.capitalize()} changed"
+        fields = (
+            ""
+            if entry.type != "update"
+            else ", ".join(FIELD_WORDS.get(key, key.replace("_", " ")) for key in sorted(entry.data))
+        )
+        rows.append(WaitingChange(title, str(customer_name(entry.entity, entry.entity_id, entry.data) or ""), fields))
+    return rows
+
+
+def photos_waiting_words(attachments: list[dict[str, Any]]) -> str:
+    if not attachments:
+        return ""
+    total = sum(int(item.get("size") or 0) for item in attachments)
+    count = len(attachments)
+    return f"{count} photo{'s' if count != 1 else ''} waiting to upload ({total / 1e6:.1f} MB)"
+
+
 @dataclass(frozen=True)
 class ReviewItem:
     title: str  # what it was about

@@ -94,13 +94,54 @@ class TaskListRow(BoxLayout):
     due = StringProperty("")
     overdue = StringProperty("")
 
+    def on_touch_up(self, touch: Any) -> bool:
+        if super().on_touch_up(touch):
+            return True  # the Done button took it
+        if self.collide_point(*touch.pos) and touch.grab_current is None:
+            App.get_running_app().root.get_screen("tasks").select(self.task_id)
+            return True
+        return False
+
 
 class TasksScreen(Screen):
+    """A tapped task: on a phone its customer's page (their other tasks and history); on a
+    tablet the task beside the list."""
+
     rows = ListProperty([])
     heading = StringProperty("")
+    wide = BooleanProperty(False)
+    detail_id = StringProperty("")
+    detail_title = StringProperty("")
+    detail_text = StringProperty("")
+    detail_customer_id = StringProperty("")
+
+    def on_size(self, *_args: Any) -> None:
+        self.wide = self.width >= theme.TABLET_MIN_WIDTH
 
     def on_pre_enter(self, *_args: Any) -> None:
         self.refresh()
+
+    def select(self, task_id: str) -> None:
+        app = App.get_running_app()
+        task = app.services.store.get(Entity.task, task_id) or {}
+        customer_id = str(task.get("customer_id") or "")
+        if not self.wide:
+            if customer_id:
+                self.manager.get_screen("customer").show(customer_id)
+            return
+        row = next((row for row in self.rows if row["task_id"] == task_id), None)
+        customer = app.services.store.get(Entity.customer, customer_id) or {} if customer_id else {}
+        self.detail_id = task_id if task else ""
+        self.detail_title = str(task.get("title") or "")
+        self.detail_customer_id = customer_id
+        lines = [
+            row["due"].capitalize() if row and row["due"] else "No due date",
+            f"At {customer.get('name')}" if customer else "Not about a customer",
+            str(customer.get("street") or "") + (f", {customer.get('city')}" if customer.get("city") else ""),
+            "",
+            str(task.get("description") or "No description."),
+        ]
+        self.detail_text = "\n".join(line for line in lines if line is not None).strip()
 
     def refresh(self) -> None:
         app = App.get_running_app()
@@ -126,4 +167,6 @@ class TasksScreen(Screen):
         app = App.get_running_app()
         app.services.work.complete_task(task_id)
         app.after_write()
+        if task_id == self.detail_id:
+            self.detail_id = self.detail_title = self.detail_text = self.detail_customer_id = ""
         self.refresh()

@@ -127,6 +127,38 @@ def sign_in(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Call
     yield 0.3
     seen["customer_tap"] = {"screen": app.root.current, "beside": customers.detail_title}
     shot("customers")
+    # Tasks: the same, a task beside the list on a tablet; its customer's page on a phone.
+    app.go("tasks")
+    tasks = app.root.get_screen("tasks")
+    yield lambda: app.root.current == "tasks" and bool(tasks.rows)
+    yield 0.3
+    row = [w for w in tasks.ids.tasks.children[0].children if getattr(w, "task_id", "")][-1]
+    tap(row.children[-1])  # the row's text, not its Done button
+    yield 0.3
+    seen["task_tap"] = {"screen": app.root.current, "beside": tasks.detail_title, "text": tasks.detail_text}
+    shot("tasks")
+    # Review with changes waiting (the server out of reach): each listed beside on a tablet.
+    import httpx
+
+    from shared.sync.protocol import Entity
+
+    online = app.services.client.http
+    app.services.client.http = httpx.Client(base_url="http://127.0.0.1:1", timeout=2)
+    first = app.services.store.query(Entity.customer, order="name", limit=1)[0]
+    app.services.work.edit_customer(first["id"], phone="+33 4 78 12 12 12")
+    app.services.work.add_note(first["id"], "Closed on Mondays.")
+    app.after_write()
+    app.go("review")
+    review = app.root.get_screen("review")
+    yield lambda: app.root.current == "review" and len(review.changes) == 2
+    yield 0.3
+    seen["review"] = {"waiting": review.waiting, "changes": [dict(c) for c in review.changes]}
+    for change in seen["review"]["changes"]:
+        change.pop("tone", None)
+    shot("review-waiting")
+    app.services.client.http = online
+    app.sync_now("journey")
+    yield lambda: not app.syncing and app.pending == 0
 
 
 def signed_in(app: Any, args: argparse.Namespace) -> Step:
@@ -462,10 +494,14 @@ def settings_too_old_and_log_out(
     app.go("settings")
     settings = app.root.get_screen("settings")
     yield lambda: app.root.current == "settings"
+    reveal(settings.ids.log_out)
+    yield 0.2
     tap(settings.ids.log_out)
     yield 0.2
     seen["log_out_warning"] = settings.message
     shot("settings-warning")
+    reveal(settings.ids.diagnostics)
+    yield 0.2
     tap(settings.ids.diagnostics)
     yield 0.2
     report_path = settings.message.removeprefix("Saved to ")
@@ -483,6 +519,8 @@ def settings_too_old_and_log_out(
     app.sync_now("journey")
     yield lambda: not app.syncing and app.pending == 0
     settings.confirm_logout = False
+    reveal(settings.ids.log_out)
+    yield 0.2
     tap(settings.ids.log_out)
     yield lambda: app.root.current == "sign_in"
     seen["customers_after_log_out"] = len(app.services.store.query(Entity.customer))
