@@ -26,6 +26,7 @@ from server.middleware import BodySizeLimit, require_json_body
 from server.organizations.router import router as organizations_router
 from server.planning.router import plans_router
 from server.planning.router import runs_router as planning_runs_router
+from server.reports.router import router as reports_router
 from server.sync.router import files_router
 from server.sync.router import router as sync_router
 from server.tasks.router import router as tasks_router
@@ -90,6 +91,7 @@ def create_app(
         absences_router,
         planning_runs_router,
         plans_router,
+        reports_router,
     ):
         api.include_router(router, dependencies=json_only)
     # Sync checks content types per endpoint: files take any type, push takes JSON.

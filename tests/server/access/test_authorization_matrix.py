@@ -417,6 +417,22 @@ CASES: list[Case] = [
         lambda: {},
     ),
     Case("adherence of r1's day", "GET", f"/api/v1/plans/{W.r1_plan}/adherence", READ_ONE),
+    # reports: everyone gets their own scope (a rep themselves, org B none of org A's reps);
+    # naming a rep outside it is not found
+    Case("the reports", "GET", "/api/v1/reports", READ_ALL),
+    Case("KPIs of the week", "GET", "/api/v1/reports/kpis?start=2026-11-02&end=2026-11-08", READ_ALL),
+    Case(
+        "r1's KPIs",
+        "GET",
+        f"/api/v1/reports/kpis?start=2026-11-02&end=2026-11-08&rep_id={W.r1}",
+        statuses(200, 200, 200, 404),
+    ),
+    Case(
+        "r3's KPIs (m2's team)",
+        "GET",
+        f"/api/v1/reports/kpis?start=2026-11-02&end=2026-11-08&rep_id={W.r3}",
+        statuses(200, 404, 404, 404),
+    ),
     # files (content-addressed)
     Case("head unknown file", "HEAD", f"/api/v1/files/{'0' * 64}", statuses(404, 404, 404, 404)),
     Case("get unknown file", "GET", f"/api/v1/files/{'0' * 64}", statuses(404, 404, 404, 404)),
@@ -485,6 +501,7 @@ def _template(path: str) -> str:
     import re
 
     path = path.split("?")[0]
+    path = re.sub(r"^/api/v1/reports/[a-z-]+$", "/api/v1/reports/{name}", path)
     path = re.sub(r"/users/[0-9a-f-]{36}/track$", "/users/{user_id}/track", path)
     path = re.sub(r"/visits/[0-9a-f-]{36}/presence$", "/visits/{visit_id}/presence", path)
     path = re.sub(r"/territories/[0-9a-f-]{36}/coverage$", "/territories/{item_id}/coverage", path)

@@ -1,0 +1,1 @@
+"""Reports: read-only figures by team, rep and day, as JSON and CSV."""

@@ -1,0 +1,335 @@
+"""Reports: who is in scope, the period in the organisation's time zone, facts rolled up
+to rep-days, reps or teams, shares computed from the rolled-up sums, and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.access.actor import Actor
+from server.access.visibility import sees_person
+from server.errors import InvalidInput, NotFound
+from server.models import Organization, User
+from server.organizations.settings import effective_settings
+from server.reports import queries
+from server.reports.schemas import FIGURES, REPORTS, Figure, FigureInfo, GroupBy, Report, ReportRow, ReportSpec
+from shared.enums import OpportunityStage, Role, Tier
+
+__all__ = ["MAX_PERIOD_DAYS", "build_report", "report_csv"]
+
+MAX_PERIOD_DAYS = 366
+OPEN_STAGES = tuple(stage for stage in OpportunityStage if stage not in (OpportunityStage.won, OpportunityStage.lost))
+
+
+@dataclass(frozen=True)
+class RepInScope:
+    id: uuid.UUID
+    name: str
+    team_id: uuid.UUID | None
+    team: str
+
+
+@dataclass
+class Group:
+    """One row being rolled up: additive counters, and the sets behind distinct counts."""
+
+    team_id: uuid.UUID | None
+    team: str
+    rep_id: uuid.UUID | None = None
+    rep: str | None = None
+    day: date | None = None
+    sums: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    active_rep_days: set[tuple[uuid.UUID, date]] = field(default_factory=set)
+    customers: set[uuid.UUID] = field(default_factory=set)
+    last_sync: datetime | None = None
+
+
+def build_report(
+    session: Session,
+    actor: Actor,
+    name: str,
+    start: date,
+    end: date,
+    group_by: GroupBy,
+    *,
+    team_id: uuid.UUID | None = None,
+    rep_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Report:
+    spec = REPORTS.get(name)
+    if spec is None:
+        raise NotFound(f"no report named {name!r}; GET /api/v1/reports lists them", code="REPORT_NOT_FOUND")
+    _check_period(start, end)
+    if spec.snapshot and group_by is GroupBy.day:
+        raise InvalidInput(
+            f"{spec.title} stands at the period's end: group by team or rep", code="GROUP_BY_NOT_SUPPORTED"
+        )
+    org = session.get(Organization, actor.org_id)
+    if org is None:
+        raise NotFound("organisation not found")
+    timezone = effective_settings(org).timezone
+    zone = ZoneInfo(timezone)
+    reps = reps_in_scope(session, actor, team_id, rep_id)
+    period = queries.Period(
+        org_id=actor.org_id,
+        rep_ids=[rep.id for rep in reps],
+        timezone=timezone,
+        start_ts=datetime.combine(start, time(0), zone),
+        end_ts=datetime.combine(end + timedelta(days=1), time(0), zone),
+    )
+    by_id = {rep.id: rep for rep in reps}
+    if spec.snapshot:
+        groups = _snapshot_groups(session, spec, period, by_id, group_by, effective_settings(org).visit_frequency_days)
+    else:
+        groups = _activity_groups(session, period, by_id, group_by)
+    rows = [_row(group, spec) for group in groups.values()]
+    rows.sort(key=lambda row: (row.team, row.rep or "", row.day or date.min))
+    total = _figures(_merge(groups.values()), spec)
+    return Report(
+        report=spec.name,
+        title=spec.title,
+        description=spec.description,
+        start=start,
+        end=end,
+        group_by=group_by,
+        timezone=timezone,
+        figures=[FigureInfo(name=n, label=FIGURES[n].label, unit=FIGURES[n].unit) for n in spec.figures],
+        rows=rows,
+        total=total,
+        generated_at=now or datetime.now(UTC),
+    )
+
+
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise InvalidInput("end is before start", code="INVALID_PERIOD", extra={"fields": {"end": "before start"}})
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        raise InvalidInput(
+            f"a report covers at most {MAX_PERIOD_DAYS} days",
+            code="PERIOD_TOO_LONG",
+            extra={"fields": {"end": "too far"}},
+        )
+
+
+def reps_in_scope(
+    session: Session, actor: Actor, team_id: uuid.UUID | None, rep_id: uuid.UUID | None
+) -> list[RepInScope]:
+    """The reps the actor sees (a manager: their team; a rep: themselves), narrowed to a team
+    or one rep; a team or rep the actor may not see is not found."""
+    query = select(User).where(User.org_id == actor.org_id, User.role == Role.rep, sees_person(actor, User.id))
+    if team_id is not None:
+        manager = session.scalar(
+            select(User).where(
+                User.org_id == actor.org_id, User.id == team_id, User.role != Role.rep, sees_person(actor, User.id)
+            )
+        )
+        if manager is None:
+            raise NotFound("team not found", code="TEAM_NOT_FOUND")
+        query = query.where(User.manager_id == team_id)
+    if rep_id is not None:
+        query = query.where(User.id == rep_id)
+    users = list(session.scalars(query))
+    if rep_id is not None and not users:
+        raise NotFound("rep not found", code="REP_NOT_FOUND")
+    manager_ids = {u.manager_id for u in users if u.manager_id is not None}
+    managers = {m.id: m for m in session.scalars(select(User).where(User.id.in_(manager_ids)))} if manager_ids else {}
+    reps = []
+    for user in users:
+        manager = managers.get(user.manager_id) if user.manager_id else None
+        reps.append(
+            RepInScope(
+                id=user.id,
+                name=user.full_name or user.email,
+                team_id=manager.id if manager else None,
+                team=(manager.full_name or manager.email) if manager else "No team",
+            )
+        )
+    return reps
+
+
+def _group_for(groups: dict[Hashable, Group], rep: RepInScope, day: date | None, group_by: GroupBy) -> Group:
+    key: Hashable
+    if group_by is GroupBy.team:
+        key = rep.team_id
+        found = groups.get(key)
+        if found is None:
+            found = groups[key] = Group(team_id=rep.team_id, team=rep.team)
+        return found
+    key = (rep.id, day) if group_by is GroupBy.day else rep.id
+    found = groups.get(key)
+    if found is None:
+        found = groups[key] = Group(
+            team_id=rep.team_id,
+            team=rep.team,
+            rep_id=rep.id,
+            rep=rep.name,
+            day=day if group_by is GroupBy.day else None,
+        )
+    return found
+
+
+def _activity_groups(
+    session: Session, period: queries.Period, reps: dict[uuid.UUID, RepInScope], group_by: GroupBy
+) -> dict[Hashable, Group]:
+    groups: dict[Hashable, Group] = {}
+    if group_by is not GroupBy.day:
+        for rep in reps.values():  # every rep in scope has a row, idle ones too
+            _group_for(groups, rep, None, group_by)
+    for (rep_id, day), figures in queries.activity_facts(session, period).items():
+        group = _group_for(groups, reps[rep_id], day, group_by)
+        for name, value in figures.items():
+            group.sums[name] += value
+        if (
+            figures.get("checked_in")
+            or figures.get("visits_completed")
+            or figures.get("in_field_s")
+            or figures.get("fixes")
+        ):
+            group.active_rep_days.add((rep_id, day))
+    for rep_id, day, customer_id in queries.unique_customer_visits(session, period):
+        _group_for(groups, reps[rep_id], day, group_by).customers.add(customer_id)
+    for rep_id, at in queries.last_sync(session, period).items():
+        for group in groups.values():
+            if group.rep_id == rep_id or (group.rep_id is None and group.team_id == reps[rep_id].team_id):
+                group.last_sync = max(group.last_sync or at, at)
+    return groups
+
+
+def _snapshot_groups(
+    session: Session,
+    spec: ReportSpec,
+    period: queries.Period,
+    reps: dict[uuid.UUID, RepInScope],
+    group_by: GroupBy,
+    frequencies: dict[Tier, int],
+) -> dict[Hashable, Group]:
+    groups: dict[Hashable, Group] = {}
+    for rep in reps.values():
+        _group_for(groups, rep, None, group_by)
+    if spec.name == "coverage":
+        facts = queries.coverage_facts(session, period, {str(t): days for t, days in frequencies.items()})
+        for (rep_id, tier), (customers, seen) in facts.items():
+            sums = _group_for(groups, reps[rep_id], None, group_by).sums
+            sums[f"{tier}_customers"] += customers
+            sums[f"{tier}_seen"] += seen
+    else:
+        for (rep_id, stage), (count, amount) in queries.pipeline_facts(session, period).items():
+            sums = _group_for(groups, reps[rep_id], None, group_by).sums
+            sums[f"{stage}_count"] += count
+            sums[f"{stage}_amount"] += amount
+    return groups
+
+
+def _merge(groups: Iterable[Group]) -> Group:
+    total = Group(team_id=None, team="Total")
+    for group in groups:
+        for name, value in group.sums.items():
+            total.sums[name] += value
+        total.active_rep_days |= group.active_rep_days
+        total.customers |= group.customers
+        if group.last_sync and (total.last_sync is None or group.last_sync > total.last_sync):
+            total.last_sync = group.last_sync
+    return total
+
+
+def _share(part: float, whole: float) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _figures(group: Group, spec: ReportSpec) -> dict[str, Figure]:
+    s = group.sums
+    active_days = len(group.active_rep_days)
+    checked_in = s["checked_in"]
+    derived: dict[str, Figure] = {
+        "planned": int(s["planned"]),
+        "planned_done": int(s["planned_done"]),
+        "adherence_pct": _share(s["planned_done"], s["planned"]),
+        "visits_completed": int(s["visits_completed"]),
+        "unplanned_completed": int(s["unplanned_completed"]),
+        "active_rep_days": active_days,
+        "active_reps": len({rep for rep, _day in group.active_rep_days}),
+        "visits_per_rep_day": round(s["visits_completed"] / active_days, 2) if active_days else None,
+        "unique_customers": len(group.customers),
+        "productive": int(s["productive"]),
+        "productive_pct": _share(s["productive"], s["visits_completed"]),
+        "time_on_site_h": round(s["on_site_s"] / 3600, 2),
+        "time_in_field_h": round(s["in_field_s"] / 3600, 2),
+        "on_site_share_pct": _share(s["on_site_s"], s["in_field_s"]),
+        "drive_km": round(s["drive_m"] / 1000, 1),
+        "drive_h": round(s["drive_s"] / 3600, 2),
+        "checked_in": int(checked_in),
+        "verified": int(s["verified"]),
+        "unverified": int(s["unverified"]),
+        "out_of_range": int(s["out_of_range"]),
+        "pending": int(checked_in - s["verified"] - s["unverified"] - s["out_of_range"]),
+        "verified_pct": _share(s["verified"], checked_in),
+        "missed": int(s["missed"]),
+        "missed_pct": _share(s["missed"], s["planned"]),
+        "late": int(s["late"]),
+        "late_pct": _share(s["late"], s["planned"]),
+        "skipped": int(s["skipped"]),
+        "tasks_done": int(s["tasks_done"]),
+        "tasks_overdue": int(s["tasks_overdue"]),
+        "leads_created": int(s["leads_created"]),
+        "mutations": int(s["mutations"]),
+        "conflicts": int(s["conflicts"]),
+        "rejections": int(s["rejections"]),
+        "last_sync_at": group.last_sync.isoformat() if group.last_sync else None,
+    }
+    customers = seen = 0.0
+    for tier in Tier:
+        tier_customers, tier_seen = s[f"{tier}_customers"], s[f"{tier}_seen"]
+        customers, seen = customers + tier_customers, seen + tier_seen
+        derived |= {
+            f"{tier}_customers": int(tier_customers),
+            f"{tier}_seen": int(tier_seen),
+            f"{tier}_coverage_pct": _share(tier_seen, tier_customers),
+            f"{tier}_overdue": int(tier_customers - tier_seen),
+        }
+    derived |= {
+        "customers": int(customers),
+        "seen": int(seen),
+        "coverage_pct": _share(seen, customers),
+        "overdue": int(customers - seen),
+    }
+    for stage in OpportunityStage:
+        derived |= {f"{stage}_count": int(s[f"{stage}_count"]), f"{stage}_amount": round(s[f"{stage}_amount"], 2)}
+    derived["open_count"] = int(sum(s[f"{stage}_count"] for stage in OPEN_STAGES))
+    derived["open_amount"] = round(sum(s[f"{stage}_amount"] for stage in OPEN_STAGES), 2)
+    return {name: derived[name] for name in spec.figures}
+
+
+def _row(group: Group, spec: ReportSpec) -> ReportRow:
+    return ReportRow(
+        team_id=group.team_id,
+        team=group.team,
+        rep_id=group.rep_id,
+        rep=group.rep,
+        day=group.day,
+        figures=_figures(group, spec),
+    )
+
+
+def report_csv(report: Report) -> str:
+    """One line per row and a last line of totals; figures in the order of the report."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    names = [figure.name for figure in report.figures]
+    writer.writerow(["team", "rep", "day", *names])
+    for row in report.rows:
+        writer.writerow([row.team, row.rep or "", row.day.isoformat() if row.day else "", *_cells(row.figures, names)])
+    writer.writerow(["Total", "", "", *_cells(report.total, names)])
+    return out.getvalue()
+
+
+def _cells(figures: dict[str, Figure], names: list[str]) -> list[str]:
+    return ["" if figures.get(name) is None else str(figures[name]) for name in names]
