@@ -35,6 +35,8 @@ from server.tracking.router import devices_router
 from server.tracking.router import router as tracking_router
 from server.users.router import router as users_router
 from server.visits.router import router as visits_router
+from server.web.context import error_page
+from server.web.router import install_web
 
 API_PREFIX = "/api/v1"
 
@@ -73,7 +75,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    install_error_handlers(app)
+    install_error_handlers(app, html_error=error_page)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -99,6 +101,7 @@ def create_app(
     api.include_router(files_router)
     api.include_router(tracking_router)  # tracker apps post forms: content types checked per endpoint
     app.include_router(api)
+    install_web(app)  # the managers' dashboard at /
 
     @app.get(
         "/health",

@@ -7,9 +7,10 @@ on the human `detail`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
@@ -122,9 +123,22 @@ def _jsonable_location(loc: tuple[Any, ...] | list[Any]) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in loc]
 
 
-def install_error_handlers(app: FastAPI) -> None:
+HtmlError = Callable[[Request, int, str, str], Response]
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a dashboard page (not the API): errors answer as a page."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/health", "/static/", "/vendor/")) and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def install_error_handlers(app: FastAPI, html_error: HtmlError | None = None) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if html_error is not None and wants_page(request):
+            return html_error(request, exc.status, exc.title, exc.detail)
         return problem_response(
             exc.status,
             exc.code,
@@ -155,8 +169,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code, title = _STATUS_CODES.get(exc.status_code, ("HTTP_ERROR", "HTTP error"))
+        if html_error is not None and wants_page(request):
+            return html_error(request, exc.status_code, title, str(exc.detail))
         return problem_response(
             exc.status_code,
             code,

@@ -115,8 +115,16 @@ def authenticate(session: Session, username: str, password: str) -> User:
 
 
 def log_in(session: Session, settings: Settings, username: str, password: str, client_address: str | None) -> TokenPair:
-    """The login sequence: refuse while throttled, check the password, count a failure
-    (kept even though the request fails) or clear the account's failures, issue tokens."""
+    """The API's login: the checked credentials, then a token pair."""
+    return issue_tokens(session, settings, check_credentials(session, settings, username, password, client_address))
+
+
+def check_credentials(
+    session: Session, settings: Settings, username: str, password: str, client_address: str | None
+) -> User:
+    """The login sequence shared by the API and the dashboard: refuse while throttled, check
+    the password, count a failure (kept even though the request fails) or clear the
+    account's failures."""
     keys = throttle_keys(username, client_address)
     check_throttle(session, settings, keys)
     try:
@@ -125,7 +133,7 @@ def log_in(session: Session, settings: Settings, username: str, password: str, c
         record_failure(session, keys)
         raise
     clear_account_failures(session, username)
-    return issue_tokens(session, settings, user)
+    return user
 
 
 def issue_tokens(session: Session, settings: Settings, user: User, family_id: uuid.UUID | None = None) -> TokenPair:

@@ -1,0 +1,1 @@
+"""The managers' dashboard (WEB.md): pages served by the same process as the API."""
