@@ -10,7 +10,7 @@ EXTRAS := server,routing,mobile,dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup system venv database run test test-fast lint bench clean-db app screenshots apk
+.PHONY: help setup system venv node database run test test-fast lint bench clean-db app screenshots apk
 
 help:
 	@echo "make run     set up everything, seed a demo organisation, serve on http://$(HOST):$(PORT)"
@@ -31,12 +31,20 @@ $(INSTALLED): pyproject.toml | system
 
 venv: $(INSTALLED)
 
+# The dashboard's browser packages, exactly as package-lock.json pins them.
+NODE_INSTALLED := node_modules/.installed
+$(NODE_INSTALLED): package.json package-lock.json | system
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node: $(NODE_INSTALLED)
+
 # The local cluster under .fieldforce/ unless DATABASE_URL points elsewhere.
 database: venv
 	@if [ -z "$$DATABASE_URL" ]; then $(BIN)/fieldforce db start; fi
 	$(BIN)/fieldforce migrate
 
-setup: database
+setup: database node
 
 run: setup
 	$(BIN)/fieldforce seed --if-empty

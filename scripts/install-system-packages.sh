@@ -36,6 +36,11 @@ command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 
 # Virtual display and a browser for the UI tests (Kivy window, web pages).
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+
+# Node and npm install the dashboard's browser packages (npm ci, from the lock file).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -9,6 +9,7 @@ packages' sources or anything else in the folder.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,7 +19,9 @@ __all__ = ["NODE_MODULES", "VENDOR", "missing_vendor_packages", "mount_assets"]
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+# The checkout's node_modules (`make` runs `npm ci` there); an installed package (the
+# Docker image) names its folder in FIELDFORCE_NODE_MODULES.
+NODE_MODULES = Path(os.environ.get("FIELDFORCE_NODE_MODULES") or Path(__file__).resolve().parents[2] / "node_modules")
 # URL name -> the package's distribution folder inside node_modules.
 VENDOR = {
     "leaflet": "leaflet/dist",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from server.crm.resources import contact_resource, note_resource, opportunity_resource, order_resource
@@ -56,10 +56,12 @@ def kpis(
     start: date | None = None,
     end: date | None = None,
     group_by: GroupBy = GroupBy.team,
-    team_id: uuid.UUID | None = None,
-    rep_id: uuid.UUID | None = None,
+    team: Annotated[str, Query(alias="team_id", max_length=64)] = "",
+    rep: Annotated[str, Query(alias="rep_id", max_length=64)] = "",
 ) -> HTMLResponse:
-    """A report by team; a team's row drills down to its reps, a rep's to their days."""
+    """A report by team; a team's row drills down to its reps, a rep's to their days.
+    (A form sends empty fields: the ids are read leniently, an empty one means "all".)"""
+    team_id, rep_id = optional_uuid(team), optional_uuid(rep)
     zone = ZoneInfo(effective_settings(page.org).timezone)
     today = datetime.now(UTC).astimezone(zone).date()
     end = end or today
@@ -120,6 +122,20 @@ def _chart(report: Any, figure: str) -> dict[str, Any]:
     return {"labels": labels, "values": [row.figures.get(figure) for row in report.rows], "label": label}
 
 
+def optional_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return None
+
+
+def _optional_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 @router.get("/exceptions")
 def exceptions(request: Request, session: DbSession, page: PageContext, days: int = 7) -> HTMLResponse:
     now = datetime.now(UTC)
@@ -134,13 +150,18 @@ def customers(
     request: Request,
     session: DbSession,
     page: PageContext,
-    q: str = "",
-    tier: Tier | None = None,
-    status: CustomerStatus | None = None,
-    territory_id: uuid.UUID | None = None,
+    q: Annotated[str, Query(max_length=200)] = "",
+    tier_text: Annotated[str, Query(alias="tier", max_length=8)] = "",
+    status_text: Annotated[str, Query(alias="status", max_length=20)] = "",
+    territory: Annotated[str, Query(alias="territory_id", max_length=64)] = "",
     overdue: bool = False,
-    not_visited_since: date | None = None,
+    since: Annotated[str, Query(alias="not_visited_since", max_length=10)] = "",
 ) -> HTMLResponse:
+    # A filter form sends every field, the unused ones empty: "" means any.
+    tier = Tier(tier_text) if tier_text in {t.value for t in Tier} else None
+    status = CustomerStatus(status_text) if status_text in {s.value for s in CustomerStatus} else None
+    territory_id = optional_uuid(territory)
+    not_visited_since = _optional_date(since)
     rows, total = queries.customer_list(
         session,
         page.actor,

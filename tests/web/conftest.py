@@ -66,9 +66,11 @@ def web_org(engine: Engine) -> WebOrg:
     slug = "web-journeys"
     with Session(engine) as session, session.begin():
         org = session.scalar(select(Organization).where(Organization.slug == slug))
-        org_id = org.id if org else seed_demo(
-            session, SeedOptions(reps=4, customers=120, seed=7, slug=slug, history_months=2)
-        ).org_id
+        org_id = (
+            org.id
+            if org
+            else seed_demo(session, SeedOptions(reps=4, customers=120, seed=7, slug=slug, history_months=2)).org_id
+        )
         session.execute(update(Organization).where(Organization.id == org_id).values(map_tile_url=""))
     with Session(engine) as session:
         users = list(session.scalars(select(User).where(User.org_id == org_id).order_by(User.email)))
@@ -90,7 +92,11 @@ def forget_failed_logins(engine: Engine) -> Iterator[None]:
         session.execute(delete(LoginFailure))
 
 
-PASSWORDS = {Role.admin: DEMO_PASSWORDS[Role.admin], Role.manager: DEMO_PASSWORDS[Role.manager], Role.rep: DEMO_PASSWORDS[Role.rep]}
+PASSWORDS = {
+    Role.admin: DEMO_PASSWORDS[Role.admin],
+    Role.manager: DEMO_PASSWORDS[Role.manager],
+    Role.rep: DEMO_PASSWORDS[Role.rep],
+}
 
 
 @pytest.fixture

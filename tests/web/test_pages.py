@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from shared.enums import Role
 from tests.web.conftest import PASSWORDS, WebOrg, axe_violations, sign_in
 
 MANAGER_PAGES = ["/", "/kpis", "/customers", "/territories", "/plans", "/exceptions", "/admin"]
 
 
-def test_every_page_works_for_a_manager(browser: Any, context: Any, live_server: str, web_org: WebOrg, web_shots) -> None:
+def test_every_page_works_for_a_manager(
+    browser: Any, context: Any, live_server: str, web_org: WebOrg, web_shots
+) -> None:
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)

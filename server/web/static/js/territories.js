@@ -23,7 +23,9 @@ document.addEventListener("DOMContentLoaded", () => {
     layer.eachLayer((shape) => {
       shape.territory = territory;
       shape.bindTooltip(territory.name, { sticky: true });
-      shape.on("click", () => select(territory));
+      shape.on("click", () => {
+        if (!(view.pm && view.pm.globalDrawModeEnabled())) select(territory);  // a click while drawing adds a corner
+      });
       shape.on("pm:edit", () => saveShape(territory, shape));
       group.addLayer(shape);
     });
@@ -60,6 +62,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   data.territories.forEach(add);
+  window.ffTerritories = { map: view };  // for the browser tests
   if (group.getLayers().length) view.fitBounds(group.getBounds(), { padding: [20, 20] });
 
   if (!data.can_edit) return;
