@@ -71,7 +71,7 @@ app: venv
 
 # The app's journeys (a Kivy window under Xvfb, the live test server), screenshots kept for the README.
 screenshots: setup
-	FIELDFORCE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/mobile/ui -q
+	FIELDFORCE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/mobile/ui tests/web -q
 
 # Android: stage the app and build a debug APK (needs buildozer and the Android SDK; not on CI).
 apk:

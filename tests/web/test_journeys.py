@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
-from server.models import Territory, User
+from server.models import Organization, Territory, User
 from shared.enums import WEEKDAYS, Role
 from tests.server.conftest import TEST_SECRET
 from tests.server.world import WORLD as W
@@ -356,3 +356,55 @@ def test_a_planning_run_watched_reviewed_and_published(
     page.wait_for_selector("tr[data-visit-id]")
     assert page.locator("tr[data-visit-id]").count() == stops
     page.screenshot(path=str(web_shots / "plan-published-route.png"))
+
+
+def test_a_bad_value_in_a_form_is_shown_next_to_it_and_writes_nothing(
+    context: Any, live_server: str, web_org: WebOrg, engine: Engine, web_shots
+) -> None:
+    page = context.new_page()
+    sign_in(page, live_server, web_org.admin, PASSWORDS[Role.admin], "/admin")
+    page.fill("#new-email", "not-an-email")
+    page.fill("#new-name", "Nobody")
+    page.fill("#new-password", "a-long-enough-password")
+    page.click("#new-user button[type=submit]")
+    page.wait_for_selector("#new-user .field-error")
+    assert page.locator("#new-email").get_attribute("aria-invalid") == "true"
+    assert "VALIDATION_FAILED" in page.inner_text("#error-email")
+    page.screenshot(path=str(web_shots / "admin-bad-email.png"))
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).where(User.full_name == "Nobody")) == 0
+    # The settings form: a tile URL without its placeholders is the API's INVALID_TILE_URL.
+    page.fill("#map_tile_url", "https://tiles.example.org/tile.png")
+    page.click("#settings button[type=submit]")
+    page.wait_for_selector("#settings .form-message.error")
+    assert "INVALID_TILE_URL" in page.inner_text("#settings")
+
+
+def test_the_organisations_tiles_are_drawn_from_its_own_server(
+    context: Any, live_server: str, web_org: WebOrg, engine: Engine, web_shots
+) -> None:
+    """Tiles come from the URL in the organisation's settings (here a fake tile server: the
+    tests never reach the internet), allowed by the page's Content-Security-Policy."""
+    from tests.mobile.ui.fake_tiles import serving_tiles
+
+    with serving_tiles() as tiles:
+        with Session(engine) as session, session.begin():
+            session.execute(
+                update(Organization)
+                .where(Organization.id == web_org.org_id)
+                .values(map_tile_url=tiles.url + "/{z}/{x}/{y}.png", map_attribution="Test tiles")
+            )
+        try:
+            page = context.new_page()
+            blocked: list[str] = []
+            page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+            sign_in(page, live_server, web_org.managers[0], PASSWORDS[Role.manager], "/territories")
+            page.wait_for_function("() => document.querySelectorAll('img.leaflet-tile-loaded').length > 3")
+            assert "Test tiles" in page.inner_text(".leaflet-control-attribution")
+            page.screenshot(path=str(web_shots / "territories-over-tiles.png"))
+        finally:
+            with Session(engine) as session, session.begin():
+                session.execute(update(Organization).where(Organization.id == web_org.org_id).values(map_tile_url=""))
+        requested = list(tiles.requests)
+    assert requested and all(path.endswith(".png") for path, _agent in requested)
+    assert blocked == []

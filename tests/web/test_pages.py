@@ -26,8 +26,8 @@ def test_every_page_works_for_a_manager(
         response = page.goto(f"{live_server}{path}")
         assert response is not None and response.status == 200, path
         page.wait_for_load_state("networkidle")
-        name = path.strip("/").replace("/", "-") or "live"
-        page.screenshot(path=str(web_shots / f"manager-{name[:40]}.png"), full_page=True)
+        name = "rep-day" if path.startswith("/reps/") else path.strip("/") or "live"
+        page.screenshot(path=str(web_shots / f"manager-{name}.png"), full_page=True)
     assert not problems, problems
     cookies = context.cookies()
     for path in [*MANAGER_PAGES, f"/reps/{rep_id}/day"]:
