@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from server.deps import DbSession
 from server.errors import NotFound
 from server.organizations.settings import effective_settings
+from server.planning.adherence import plan_adherence
 from server.unit_of_work import UnitOfWorkRoute
 from server.web import queries
 from server.web.context import PageContext, render
@@ -54,6 +55,10 @@ def rep_day(
     plans = queries.plans_of_day(session, page.actor, day, rep_id)
     visits = queries.visits_of_day(session, page.actor, rep_id, day, zone)
     start, end = queries.day_bounds(day, zone)
+    # Adherence once the published day has begun: what was planned against what happened.
+    adherence = None
+    if plans and start <= datetime.now(UTC):
+        adherence = plan_adherence(session, page.actor, uuid.UUID(str(plans[0]["id"])))
     return render(
         request,
         "rep_day.html",
@@ -62,6 +67,7 @@ def rep_day(
         day=day,
         visits=visits,
         plan=plans[0] if plans else None,
+        adherence=adherence,
         zone=zone,
         track_start=start.isoformat(),
         track_end=end.isoformat(),

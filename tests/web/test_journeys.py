@@ -56,6 +56,8 @@ def test_sign_in_an_expired_session_and_a_forged_change(
         headers={"Content-Type": "application/json"},
     )
     assert forged.status == 403 and forged.json()["code"] == "CSRF_FAILED"
+    signed_out = page.request.post(f"{live_server}/logout", form={"csrf_token": "not this session's"})
+    assert signed_out.status == 403 and "CSRF_FAILED" in signed_out.text()
 
     # An expired session: back to sign-in, then to the page asked for.
     payload = jwt.decode(cookie["value"], options={"verify_signature": False})

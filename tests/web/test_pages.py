@@ -29,6 +29,7 @@ def test_every_page_works_for_a_manager(
         name = "rep-day" if path.startswith("/reps/") else path.strip("/") or "live"
         page.screenshot(path=str(web_shots / f"manager-{name}.png"), full_page=True)
     assert not problems, problems
+    assert axe_violations(browser, live_server, [], "/login") == []
     cookies = context.cookies()
     for path in [*MANAGER_PAGES, f"/reps/{rep_id}/day"]:
         assert axe_violations(browser, live_server, cookies, path) == [], path
