@@ -88,7 +88,10 @@ def csp(tile_url: str = "") -> str:
     images = ["'self'", "data:", "blob:"]
     if tile_url:
         parts = urlsplit(tile_url.replace("{s}", "a"))
-        host = (parts.hostname or "").replace("a.", "*.", 1) if "{s}" in tile_url else parts.hostname
+        host = parts.hostname or ""
+        if "{s}" in (urlsplit(tile_url).netloc or ""):
+            # {s}.tile.example.org: the subdomains a, b, c; a CSP wildcard covers the leftmost label.
+            host = "*." + host.split(".", 1)[1] if "." in host else ""
         if host:
             images.append(f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}")
     return "; ".join(
