@@ -48,6 +48,7 @@ setup: database node
 
 run: setup
 	$(BIN)/fieldforce seed --if-empty
+	@echo "The managers' dashboard: http://$(HOST):$(PORT)/ (sign in with a demo manager or admin above)."
 	@echo "The rep's app: in another terminal, 'make app' (or 'make app SERVER=http://host:port'); sign in as a demo rep above."
 	$(BIN)/fieldforce serve --host $(HOST) --port $(PORT) --with-worker
 
