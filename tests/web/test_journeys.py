@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from server.models import Organization, Territory, User
-from shared.enums import WEEKDAYS, Role
+from server.models import Customer, Organization, SyncConflict, Territory, User, Visit
+from shared.enums import WEEKDAYS, Role, VerificationStatus, VisitStatus
 from tests.server.conftest import TEST_SECRET
 from tests.server.world import WORLD as W
 from tests.web.conftest import PASSWORDS, WebOrg, axe_violations, sign_in
@@ -410,3 +410,65 @@ def test_the_organisations_tiles_are_drawn_from_its_own_server(
         requested = list(tiles.requests)
     assert requested and all(path.endswith(".png") for path, _agent in requested)
     assert blocked == []
+
+
+def test_exceptions_list_what_needs_a_managers_eye(
+    context: Any, live_server: str, web_org: WebOrg, engine: Engine, web_shots
+) -> None:
+    rep_id = web_org.rep_ids[web_org.reps[1]]
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        customer = session.scalar(select(Customer).where(Customer.org_id == web_org.org_id).order_by(Customer.name))
+        assert customer is not None
+        missed = Visit(
+            org_id=web_org.org_id,
+            customer_id=customer.id,
+            rep_id=rep_id,
+            planned_start=now - timedelta(days=1),
+            planned_end=now - timedelta(days=1) + timedelta(minutes=45),
+            status=VisitStatus.missed,
+        )
+        away = Visit(
+            org_id=web_org.org_id,
+            customer_id=customer.id,
+            rep_id=rep_id,
+            planned_start=now - timedelta(days=2),
+            status=VisitStatus.completed,
+            check_in_at=now - timedelta(days=2),
+            check_out_at=now - timedelta(days=2) + timedelta(minutes=20),
+            verification_status=VerificationStatus.out_of_range,
+            verification_distance_m=850.0,
+        )
+        conflict = SyncConflict(
+            org_id=web_org.org_id,
+            user_id=rep_id,
+            entity="customer",
+            entity_id=customer.id,
+            field="phone",
+            mutation={},
+            reason="lost_to_later_edit",
+        )
+        session.add_all([missed, away, conflict])
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, web_org.managers[0], PASSWORDS[Role.manager], "/exceptions")
+        missed_rows = page.locator("section[aria-labelledby=missed-title] tbody tr").all_inner_texts()
+        assert any(customer.name in row and "missed" in row for row in missed_rows)
+        away_rows = page.locator("section[aria-labelledby=away-title] tbody tr").all_inner_texts()
+        assert any(customer.name in row and "850 m" in row for row in away_rows)
+        conflicts = page.locator("section[aria-labelledby=conflicts-title] tbody tr").all_inner_texts()
+        assert any("customer.phone" in row and "lost to later edit" in row for row in conflicts)
+        page.screenshot(path=str(web_shots / "exceptions.png"), full_page=True)
+        # Another team's manager sees none of it (the org has one team: its admin sees it, a rep of
+        # the team sees only their own rows).
+        other = context.browser.new_context()
+        try:
+            rep_page = other.new_page()
+            sign_in(rep_page, live_server, web_org.reps[0], PASSWORDS[Role.rep], "/exceptions")
+            assert customer.name not in rep_page.inner_text("section[aria-labelledby=away-title]")
+        finally:
+            other.close()
+    finally:
+        with Session(engine) as session, session.begin():
+            session.execute(delete(Visit).where(Visit.id.in_([missed.id, away.id])))
+            session.execute(delete(SyncConflict).where(SyncConflict.id == conflict.id))
