@@ -41,7 +41,7 @@ REPORTS = ["kpis", "plan-adherence", "visits", "time", "drive", "verification", 
 def people(url: str) -> tuple[str, str, list[str], str, str]:
     """(admin email, a manager's email, the reps' emails, a rep id, a customer id)."""
     engine = create_engine(url)
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         org_id = session.scalar(select(Organization.id).where(Organization.slug == SLUG))
         users = list(session.scalars(select(User).where(User.org_id == org_id).order_by(User.email)))
         customer = session.execute(text("SELECT id FROM customers WHERE org_id = :o LIMIT 1"), {"o": org_id}).scalar()
@@ -54,9 +54,10 @@ def people(url: str) -> tuple[str, str, list[str], str, str]:
         session.commit()
     engine.dispose()
     admin = next(u.email for u in users if u.role is Role.admin)
-    manager = next(u.email for u in users if u.role is Role.manager)
+    manager = next(u for u in users if u.role is Role.manager)
     reps = [u for u in users if u.role is Role.rep]
-    return admin, manager, [u.email for u in reps], str(reps[0].id), str(customer)
+    managed = next(u for u in reps if u.manager_id == manager.id)
+    return admin, manager.email, [u.email for u in reps], str(managed.id), str(customer)
 
 
 def browser_session(address: str, email: str, password: str) -> httpx.Client:

@@ -9,6 +9,7 @@ from server.models.files import FileChunk, StoredFile
 from server.models.organization import Organization
 from server.models.plan import Plan
 from server.models.planning_run import PlanningRun, PlanningRunPart
+from server.models.report import ReportDirtyDay, ReportRollup, ReportVisitDay
 from server.models.sync import SyncChange, SyncClient, SyncConflict, SyncMutationResult, SyncRejection
 from server.models.territory import Territory, TerritoryRep
 from server.models.tracking import Device, LastPosition, Position, Workday
@@ -33,6 +34,9 @@ __all__ = [
     "PlanningRunPart",
     "Position",
     "RefreshToken",
+    "ReportDirtyDay",
+    "ReportRollup",
+    "ReportVisitDay",
     "StoredFile",
     "SyncChange",
     "SyncClient",

@@ -23,14 +23,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-__all__ = ["Period", "RepDayKey", "activity_facts", "coverage_facts", "pipeline_facts", "unique_customer_visits"]
+__all__ = [
+    "Period",
+    "RepDayKey",
+    "UniqueCustomers",
+    "activity_facts",
+    "coverage_facts",
+    "pipeline_facts",
+    "unique_customers",
+]
 
 LATE_AFTER_MIN = 15
 DRIVE_MIN_SPEED_MPS = 2.0
@@ -47,6 +56,15 @@ class Period:
     timezone: str
     start_ts: datetime
     end_ts: datetime
+    today: date | None = None  # in the organisation's zone: earlier days come from the roll-up
+
+    @property
+    def first_day(self) -> date:
+        return self.start_ts.date()
+
+    @property
+    def last_day(self) -> date:
+        return (self.end_ts - timedelta(days=1)).date()
 
     def params(self) -> dict[str, Any]:
         return {
@@ -58,46 +76,76 @@ class Period:
         }
 
 
-_VISITS = text(f"""
+# A visit's day: planned visits the day they were planned for, unplanned ones the day of
+# their check-in. The period test is written so that the planned_start index serves it.
+VISIT_DAY = "(COALESCE(v.planned_start, v.check_in_at) AT TIME ZONE :tz)::date"
+IN_PERIOD = (
+    "((v.planned_start >= :start_ts AND v.planned_start < :end_ts)"
+    " OR (v.planned_start IS NULL AND v.check_in_at >= :start_ts AND v.check_in_at < :end_ts))"
+)
+# Productive visits need the days each customer ordered: one hash join, not a lookup per visit.
+_ORDERS_JOIN = """LEFT JOIN (
+    SELECT DISTINCT o.customer_id, o.order_date
+    FROM orders o
+    WHERE o.org_id = :org AND o.deleted_at IS NULL
+      AND o.order_date >= (:start_ts AT TIME ZONE :tz)::date AND o.order_date < (:end_ts AT TIME ZONE :tz)::date
+) o ON o.customer_id = v.customer_id AND o.order_date = v.day"""
+_PRODUCTIVE = "count(*) FILTER (WHERE v.status = 'completed' AND o.customer_id IS NOT NULL) AS productive"
+
+_VISITS_TEMPLATE = f"""
 WITH v AS (
     SELECT v.rep_id, v.customer_id, v.status, v.planned_start, v.planned_end, v.check_in_at, v.check_out_at,
            v.verification_status,
            (COALESCE(v.planned_start, v.check_in_at) AT TIME ZONE :tz)::date AS day
     FROM visits v
-    WHERE v.org_id = :org AND v.rep_id = ANY(:reps) AND v.deleted_at IS NULL AND v.status <> 'cancelled'
-      AND COALESCE(v.planned_start, v.check_in_at) >= :start_ts
-      AND COALESCE(v.planned_start, v.check_in_at) < :end_ts
+    WHERE v.org_id = :org AND v.rep_id IN (SELECT unnest(CAST(:reps AS uuid[])))
+      AND v.deleted_at IS NULL AND v.status <> 'cancelled'
+      AND {IN_PERIOD}
 )
-SELECT rep_id, day,
-    count(*) FILTER (WHERE planned_start IS NOT NULL) AS planned,
-    count(*) FILTER (WHERE planned_start IS NOT NULL AND status = 'completed') AS planned_done,
-    count(*) FILTER (WHERE status = 'completed') AS visits_completed,
-    count(*) FILTER (WHERE planned_start IS NULL AND status = 'completed') AS unplanned_completed,
-    count(*) FILTER (WHERE status = 'missed' OR (status = 'planned' AND planned_end < now())) AS missed,
-    count(*) FILTER (WHERE status = 'skipped') AS skipped,
+SELECT v.rep_id, v.day,
+    count(*) FILTER (WHERE v.planned_start IS NOT NULL) AS planned,
+    count(*) FILTER (WHERE v.planned_start IS NOT NULL AND v.status = 'completed') AS planned_done,
+    count(*) FILTER (WHERE v.status = 'completed') AS visits_completed,
+    count(*) FILTER (WHERE v.planned_start IS NULL AND v.status = 'completed') AS unplanned_completed,
+    count(*) FILTER (WHERE v.status = 'missed' OR (v.status = 'planned' AND v.planned_end < now())) AS missed,
+    count(*) FILTER (WHERE v.status = 'skipped') AS skipped,
     count(*) FILTER (
-        WHERE check_in_at > planned_start + interval '{LATE_AFTER_MIN} minutes') AS late,
-    COALESCE(sum(extract(epoch FROM check_out_at - check_in_at)) FILTER (
-        WHERE status = 'completed' AND check_out_at > check_in_at), 0) AS on_site_s,
-    count(*) FILTER (WHERE check_in_at IS NOT NULL) AS checked_in,
-    count(*) FILTER (WHERE check_in_at IS NOT NULL AND verification_status = 'verified') AS verified,
-    count(*) FILTER (WHERE check_in_at IS NOT NULL AND verification_status = 'unverified') AS unverified,
-    count(*) FILTER (WHERE check_in_at IS NOT NULL AND verification_status = 'out_of_range') AS out_of_range,
-    count(*) FILTER (WHERE status = 'completed' AND EXISTS (
-        SELECT 1 FROM orders o
-        WHERE o.org_id = :org AND o.customer_id = v.customer_id AND o.order_date = v.day AND o.deleted_at IS NULL
-    )) AS productive
-FROM v
-GROUP BY rep_id, day
-""")
+        WHERE v.check_in_at > v.planned_start + interval '{LATE_AFTER_MIN} minutes') AS late,
+    COALESCE(sum(extract(epoch FROM v.check_out_at - v.check_in_at)) FILTER (
+        WHERE v.status = 'completed' AND v.check_out_at > v.check_in_at), 0) AS on_site_s,
+    count(*) FILTER (WHERE v.check_in_at IS NOT NULL) AS checked_in,
+    count(*) FILTER (WHERE v.check_in_at IS NOT NULL AND v.verification_status = 'verified') AS verified,
+    count(*) FILTER (WHERE v.check_in_at IS NOT NULL AND v.verification_status = 'unverified') AS unverified,
+    count(*) FILTER (WHERE v.check_in_at IS NOT NULL AND v.verification_status = 'out_of_range') AS out_of_range,
+    {{PRODUCTIVE}}
+FROM v {{ORDERS}}
+GROUP BY v.rep_id, v.day
+"""
+_VISITS_WITH_ORDERS = text(_VISITS_TEMPLATE.format(PRODUCTIVE=_PRODUCTIVE, ORDERS=_ORDERS_JOIN))
+_VISITS = text(_VISITS_TEMPLATE.format(PRODUCTIVE="0 AS productive", ORDERS=""))
 
-_UNIQUE_CUSTOMERS = text("""
-SELECT DISTINCT v.rep_id, (COALESCE(v.planned_start, v.check_in_at) AT TIME ZONE :tz)::date AS day, v.customer_id
-FROM visits v
-WHERE v.org_id = :org AND v.rep_id = ANY(:reps) AND v.deleted_at IS NULL AND v.status = 'completed'
-  AND COALESCE(v.planned_start, v.check_in_at) >= :start_ts
-  AND COALESCE(v.planned_start, v.check_in_at) < :end_ts
-""")
+# Distinct customers visited, by rep and day, by rep, by team and in all: a distinct count
+# does not add up, so the database counts each level (GROUPING SETS) from one scan.
+_UNIQUE_CUSTOMERS = """
+WITH pairs AS (
+    -- Distinct (key, customer) pairs by hashing, then counted: cheaper than count(DISTINCT).
+    SELECT DISTINCT {columns}, v.customer_id
+    FROM visits v JOIN users u ON u.id = v.rep_id
+    WHERE v.org_id = :org AND v.rep_id IN (SELECT unnest(CAST(:reps AS uuid[])))
+      AND v.deleted_at IS NULL AND v.status = 'completed'
+      AND {in_period}
+)
+SELECT {names}, count(*) AS customers, false AS is_total FROM pairs GROUP BY {names}
+UNION ALL
+SELECT {nulls}, count(*), true FROM (SELECT DISTINCT customer_id FROM pairs) AS everyone
+"""
+# level -> (the key columns, named)
+UNIQUE_LEVELS = {
+    "day": ("v.rep_id AS rep_id, " + VISIT_DAY + " AS day", ("rep_id", "day")),
+    "rep": ("v.rep_id AS rep_id", ("rep_id",)),
+    "team": ("u.manager_id AS team_id", ("team_id",)),
+}
+_NULL_OF = {"rep_id": "NULL::uuid", "day": "NULL::date", "team_id": "NULL::uuid"}
 
 _WORKDAYS = text("""
 SELECT w.user_id AS rep_id, w.day,
@@ -162,7 +210,7 @@ GROUP BY t.assignee_id, t.day
 _LEADS = text("""
 SELECT owner_id AS rep_id, (created_at AT TIME ZONE :tz)::date AS day, count(*) AS leads_created
 FROM customers
-WHERE org_id = :org AND owner_id = ANY(:reps) AND deleted_at IS NULL AND status = 'lead'
+WHERE org_id = :org AND owner_id IN (SELECT unnest(CAST(:reps AS uuid[]))) AND deleted_at IS NULL AND status = 'lead'
   AND created_at >= :start_ts AND created_at < :end_ts
 GROUP BY owner_id, day
 """)
@@ -191,15 +239,41 @@ SELECT user_id AS rep_id, max(last_seen_at) AS last_sync_at
 FROM sync_clients WHERE org_id = :org AND user_id = ANY(:reps) GROUP BY user_id
 """)
 
-FACT_QUERIES = (_VISITS, _WORKDAYS, _DRIVE, _TASKS, _LEADS, _SYNC)
+
+def visits_query(with_orders: bool) -> Any:
+    return _VISITS_WITH_ORDERS if with_orders else _VISITS
 
 
-def activity_facts(session: Session, period: Period) -> dict[RepDayKey, dict[str, float]]:
-    """Every additive figure per (rep, day) that had any activity."""
+# The sources a report can need; a report reads only those its figures come from.
+FACT_QUERIES = {
+    "visits": _VISITS,
+    "workdays": _WORKDAYS,
+    "drive": _DRIVE,
+    "tasks": _TASKS,
+    "leads": _LEADS,
+    "sync": _SYNC,
+}
+SOURCES = frozenset({*FACT_QUERIES, "orders"})
+
+
+def activity_facts(
+    session: Session, period: Period, sources: frozenset[str] = SOURCES
+) -> dict[RepDayKey, dict[str, float]]:
+    """The additive figures per (rep, day) that had any activity, from `sources` only
+    ("orders" adds productive visits to "visits")."""
     facts: dict[RepDayKey, dict[str, float]] = {}
     params = period.params()
-    for query in FACT_QUERIES:
-        for row in session.execute(query, params).mappings():
+    # Room to group a whole organisation's quarter in memory rather than on disk.
+    session.execute(text("SET LOCAL work_mem = '64MB'"))
+    batches: list[Any] = [
+        session.execute(query, params).mappings()
+        for name, query in FACT_QUERIES.items()
+        if name in sources and name != "visits"
+    ]
+    if "visits" in sources:
+        batches.extend(_visit_rows(session, period, with_orders="orders" in sources))
+    for rows in batches:
+        for row in rows:
             key = (row["rep_id"], row["day"])
             figures = facts.setdefault(key, {})
             for name, value in row.items():
@@ -208,10 +282,57 @@ def activity_facts(session: Session, period: Period) -> dict[RepDayKey, dict[str
     return facts
 
 
-def unique_customer_visits(session: Session, period: Period) -> set[tuple[uuid.UUID, date, uuid.UUID]]:
-    """(rep, day, customer) of completed visits: "unique customers" is a distinct count, which
-    does not add up across days."""
-    return {(r.rep_id, r.day, r.customer_id) for r in session.execute(_UNIQUE_CUSTOMERS, period.params())}
+def _visit_rows(session: Session, period: Period, with_orders: bool) -> list[Any]:
+    """Closed days from the roll-up (refreshed first), today and later from the visits."""
+    from server.reports import rollup
+
+    closed = rollup.closed_days(period.first_day, period.last_day, period.today) if period.today else None
+    if closed is None:
+        return [session.execute(visits_query(with_orders), period.params()).mappings()]
+    rollup.ensure_covered(session, period.org_id, period.timezone, *closed)
+    batches: list[Any] = [rollup.read(session, period.org_id, list(period.rep_ids), *closed)]
+    if period.last_day > closed[1]:
+        today = datetime.combine(closed[1] + timedelta(days=1), time(0), ZoneInfo(period.timezone))
+        live = replace(period, start_ts=today)
+        batches.append(session.execute(visits_query(with_orders), live.params()).mappings())
+    return batches
+
+
+@dataclass(frozen=True)
+class UniqueCustomers:
+    """Distinct customers visited at each level of roll-up."""
+
+    by_rep_day: dict[RepDayKey, int]
+    by_rep: dict[uuid.UUID, int]
+    by_team: dict[uuid.UUID | None, int]
+    total: int
+
+
+def unique_customers(session: Session, period: Period, level: str) -> UniqueCustomers:
+    """Distinct customers visited by `level` ("day": rep and day, "rep" or "team"), and in all."""
+    by_rep_day: dict[RepDayKey, int] = {}
+    by_rep: dict[uuid.UUID, int] = {}
+    by_team: dict[uuid.UUID | None, int] = {}
+    total = 0
+    columns, names = UNIQUE_LEVELS[level]
+    query = text(
+        _UNIQUE_CUSTOMERS.format(
+            columns=columns,
+            names=", ".join(names),
+            nulls=", ".join(f"{_NULL_OF[name]} AS {name}" for name in names),
+            in_period=IN_PERIOD,
+        )
+    )
+    for r in session.execute(query, period.params()).mappings():
+        if r["is_total"]:
+            total = int(r["customers"])
+        elif level == "day":
+            by_rep_day[(r["rep_id"], r["day"])] = int(r["customers"])
+        elif level == "rep":
+            by_rep[r["rep_id"]] = int(r["customers"])
+        else:
+            by_team[r["team_id"]] = int(r["customers"])
+    return UniqueCustomers(by_rep_day, by_rep, by_team, total)
 
 
 def last_sync(session: Session, period: Period) -> dict[uuid.UUID, datetime]:
@@ -219,25 +340,31 @@ def last_sync(session: Session, period: Period) -> dict[uuid.UUID, datetime]:
 
 
 _COVERAGE = text("""
+WITH seen AS (
+    -- Each customer's last completed visit before the period's end: one pass over the visits.
+    SELECT v.customer_id, max(COALESCE(v.check_in_at, v.planned_start)) AS last_at
+    FROM visits v
+    WHERE v.org_id = :org AND v.status = 'completed' AND v.deleted_at IS NULL
+      AND COALESCE(v.check_in_at, v.planned_start) < :end_ts
+    GROUP BY v.customer_id
+)
 SELECT c.owner_id AS rep_id, c.tier::text AS tier,
     count(*) AS customers,
     count(*) FILTER (WHERE seen.last_at IS NOT NULL
         AND seen.last_at >= :end_ts - make_interval(days => COALESCE(c.visit_frequency_days,
             (:frequencies ::jsonb ->> c.tier::text)::int))) AS seen_in_time
 FROM customers c
-LEFT JOIN LATERAL (
-    SELECT max(COALESCE(v.check_in_at, v.planned_start)) AS last_at FROM visits v
-    WHERE v.org_id = :org AND v.customer_id = c.id AND v.status = 'completed' AND v.deleted_at IS NULL
-      AND COALESCE(v.check_in_at, v.planned_start) < :end_ts
-) seen ON true
-WHERE c.org_id = :org AND c.owner_id = ANY(:reps) AND c.deleted_at IS NULL AND c.status IN ('customer', 'prospect')
+LEFT JOIN seen ON seen.customer_id = c.id
+WHERE c.org_id = :org AND c.owner_id IN (SELECT unnest(CAST(:reps AS uuid[])))
+  AND c.deleted_at IS NULL AND c.status IN ('customer', 'prospect')
 GROUP BY c.owner_id, c.tier
 """)
 
 _PIPELINE = text("""
 SELECT c.owner_id AS rep_id, o.stage::text AS stage, count(*) AS opportunities, COALESCE(sum(o.amount), 0) AS amount
 FROM opportunities o JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
-WHERE o.org_id = :org AND c.owner_id = ANY(:reps) AND o.deleted_at IS NULL AND c.deleted_at IS NULL
+WHERE o.org_id = :org AND c.owner_id IN (SELECT unnest(CAST(:reps AS uuid[])))
+  AND o.deleted_at IS NULL AND c.deleted_at IS NULL
 GROUP BY c.owner_id, o.stage
 """)
 
