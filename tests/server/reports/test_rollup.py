@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from server.models import Order, Organization, ReportRollup, Visit
 from shared.enums import VisitStatus
-from tests.server.reports.test_reports import by_rep, get, paris, week  # noqa: F401  # the hand-counted week
+from tests.server.reports.conftest import paris
+from tests.server.reports.test_reports import by_rep, get
 from tests.server.world import WORLD as W
 
 
