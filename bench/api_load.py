@@ -76,6 +76,9 @@ def prepare_database(customers: int, reps: int, rebuild: bool) -> str:
                 ).scalar()
             engine.dispose()
             if found == customers:
+                from server.migrate import upgrade_to_head
+
+                upgrade_to_head(url)  # a database seeded before the latest migrations
                 print(f"reusing {BENCH_DB} ({found} customers)")
                 return url
         conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')

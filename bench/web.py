@@ -44,7 +44,15 @@ def people(url: str) -> tuple[str, str, list[str], str, str]:
     with Session(engine, expire_on_commit=False) as session:
         org_id = session.scalar(select(Organization.id).where(Organization.slug == SLUG))
         users = list(session.scalars(select(User).where(User.org_id == org_id).order_by(User.email)))
-        customer = session.execute(text("SELECT id FROM customers WHERE org_id = :o LIMIT 1"), {"o": org_id}).scalar()
+        manager_id = next(u.id for u in users if u.role is Role.manager)
+        # A customer the manager sees too: one owned by a rep of theirs.
+        customer = session.execute(
+            text(
+                "SELECT c.id FROM customers c JOIN users u ON u.id = c.owner_id "
+                "WHERE c.org_id = :o AND u.manager_id = :m LIMIT 1"
+            ),
+            {"o": org_id, "m": manager_id},
+        ).scalar()
         # Reps at work all week for the live test (a manager sees positions in working hours only).
         session.execute(
             update(User)

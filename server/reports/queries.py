@@ -266,18 +266,17 @@ def activity_facts(
     # Room to group a whole organisation's quarter in memory rather than on disk.
     session.execute(text("SET LOCAL work_mem = '64MB'"))
     batches: list[Any] = [
-        session.execute(query, params).mappings()
-        for name, query in FACT_QUERIES.items()
-        if name in sources and name != "visits"
+        session.execute(query, params) for name, query in FACT_QUERIES.items() if name in sources and name != "visits"
     ]
     if "visits" in sources:
         batches.extend(_visit_rows(session, period, with_orders="orders" in sources))
-    for rows in batches:
-        for row in rows:
-            key = (row["rep_id"], row["day"])
-            figures = facts.setdefault(key, {})
-            for name, value in row.items():
-                if name not in ("rep_id", "day") and value is not None:
+    for result in batches:
+        # Every query answers (rep_id, day, figures...): the names are read once per batch.
+        names = list(result.keys())[2:]
+        for rep_id, day, *values in result:
+            figures = facts.setdefault((rep_id, day), {})
+            for name, value in zip(names, values, strict=True):
+                if value is not None:
                     figures[name] = figures.get(name, 0.0) + float(value)
     return facts
 
@@ -288,13 +287,13 @@ def _visit_rows(session: Session, period: Period, with_orders: bool) -> list[Any
 
     closed = rollup.closed_days(period.first_day, period.last_day, period.today) if period.today else None
     if closed is None:
-        return [session.execute(visits_query(with_orders), period.params()).mappings()]
+        return [session.execute(visits_query(with_orders), period.params())]
     rollup.ensure_covered(session, period.org_id, period.timezone, *closed)
     batches: list[Any] = [rollup.read(session, period.org_id, list(period.rep_ids), *closed)]
     if period.last_day > closed[1]:
         today = datetime.combine(closed[1] + timedelta(days=1), time(0), ZoneInfo(period.timezone))
         live = replace(period, start_ts=today)
-        batches.append(session.execute(visits_query(with_orders), live.params()).mappings())
+        batches.append(session.execute(visits_query(with_orders), live.params()))
     return batches
 
 

@@ -182,3 +182,15 @@ def test_no_activity_gives_zeros_and_no_shares(client, as_user) -> None:
     assert all(row["figures"]["planned"] == 0 and row["figures"]["adherence_pct"] is None for row in body["rows"])
     assert body["total"]["visits_per_rep_day"] is None
     assert datetime.fromisoformat(body["generated_at"]).tzinfo is not None
+
+
+def test_every_figure_of_every_report_has_a_definition() -> None:
+    from server.reports.schemas import FIGURES, REPORTS
+    from server.reports.service import ACTIVITY_FIGURES, FIGURE_SOURCES
+
+    for spec in REPORTS.values():
+        assert set(spec.figures) <= set(FIGURES), spec.name
+        if not spec.snapshot:
+            assert set(spec.figures) <= set(ACTIVITY_FIGURES), spec.name
+            sourced = set().union(*FIGURE_SOURCES.values()) | {"unique_customers", "last_sync_at"}
+            assert set(spec.figures) <= sourced, spec.name
