@@ -39,6 +39,8 @@ class ReportVisitDay(Base):
     unverified: Mapped[int] = mapped_column(Integer, nullable=False)
     out_of_range: Mapped[int] = mapped_column(Integer, nullable=False)
     productive: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Distinct customers visited that rep-day (a distinct count: it does not add up across days).
+    unique_customers: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class ReportDirtyDay(Base):

@@ -39,6 +39,7 @@ __all__ = [
     "coverage_facts",
     "pipeline_facts",
     "unique_customers",
+    "unique_customers_total",
 ]
 
 LATE_AFTER_MIN = 15
@@ -117,6 +118,7 @@ SELECT v.rep_id, v.day,
     count(*) FILTER (WHERE v.check_in_at IS NOT NULL AND v.verification_status = 'verified') AS verified,
     count(*) FILTER (WHERE v.check_in_at IS NOT NULL AND v.verification_status = 'unverified') AS unverified,
     count(*) FILTER (WHERE v.check_in_at IS NOT NULL AND v.verification_status = 'out_of_range') AS out_of_range,
+    count(DISTINCT v.customer_id) FILTER (WHERE v.status = 'completed') AS unique_customers,
     {{PRODUCTIVE}}
 FROM v {{ORDERS}}
 GROUP BY v.rep_id, v.day
@@ -305,6 +307,21 @@ class UniqueCustomers:
     by_rep: dict[uuid.UUID, int]
     by_team: dict[uuid.UUID | None, int]
     total: int
+
+
+_UNIQUE_TOTAL = f"""
+SELECT count(*) FROM (
+    SELECT DISTINCT v.customer_id FROM visits v
+    WHERE v.org_id = :org AND v.rep_id IN (SELECT unnest(CAST(:reps AS uuid[])))
+      AND v.deleted_at IS NULL AND v.status = 'completed' AND {IN_PERIOD}
+) AS everyone
+"""
+
+
+def unique_customers_total(session: Session, period: Period) -> int:
+    """Distinct customers visited in the whole period (by rep and day, the visits' facts
+    carry each rep-day's own count)."""
+    return int(session.execute(text(_UNIQUE_TOTAL), period.params()).scalar() or 0)
 
 
 def unique_customers(session: Session, period: Period, level: str) -> UniqueCustomers:

@@ -42,6 +42,7 @@ COUNTERS = (
     "unverified",
     "out_of_range",
     "productive",
+    "unique_customers",
 )
 
 

@@ -31,7 +31,8 @@ MAX_PERIOD_DAYS = 366
 ACTIVE = {"active_rep_days", "active_reps", "visits_per_rep_day"}
 FIGURE_SOURCES: dict[str, set[str]] = {
     "visits": {
-        *ACTIVE, "planned", "planned_done", "adherence_pct", "visits_completed", "unplanned_completed",
+        *ACTIVE,
+        "unique_customers", "planned", "planned_done", "adherence_pct", "visits_completed", "unplanned_completed",
         "time_on_site_h", "on_site_share_pct", "checked_in", "verified", "unverified", "out_of_range", "pending",
         "verified_pct", "missed", "missed_pct", "late", "late_pct", "skipped", "productive", "productive_pct",
     },
@@ -228,6 +229,11 @@ def _activity_groups(
                     group.last_sync = max(group.last_sync or at, at)
     if "unique_customers" not in wanted:
         return groups, 0
+    if group_by is GroupBy.day:
+        # Each rep-day's distinct count came with the visits' facts (rolled up for closed days).
+        for group in groups.values():
+            group.unique_customers = int(group.sums["unique_customers"])
+        return groups, queries.unique_customers_total(session, period)
     unique = queries.unique_customers(session, period, group_by.value)
     for group in groups.values():
         if group_by is GroupBy.day and group.rep_id is not None and group.day is not None:

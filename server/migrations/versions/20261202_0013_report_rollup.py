@@ -34,6 +34,7 @@ COUNTERS = (
     "unverified",
     "out_of_range",
     "productive",
+    "unique_customers",
 )
 
 # A visit's day is its planned start's (else its check-in's) date in the organisation's zone.
