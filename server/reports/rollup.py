@@ -9,8 +9,8 @@ rep-days it touches (triggers of migration 0013). So a report:
 2. extends the covered range to the closed days it asks for;
 3. reads the closed days from the roll-up and only today (and later) from the visits.
 
-One organisation's roll-up is refreshed by one request at a time (a row lock on its
-`report_rollups` row); the refresh runs in the report's own transaction.
+One organisation's roll-up is refreshed by one request at a time (a transaction-scoped
+advisory lock); the refresh runs in the report's own transaction.
 """
 
 from __future__ import annotations
@@ -56,7 +56,10 @@ def ensure_covered(session: Session, org_id: uuid.UUID, timezone: str, first: da
     """Make the roll-up hold every rep-day of [first, last], fresh."""
     from server.reports.queries import visits_query  # the one definition of a visit's figures
 
-    state = session.scalar(select(ReportRollup).where(ReportRollup.org_id == org_id).with_for_update())
+    # One builder per organisation at a time, the very first one included (there is no
+    # row to lock yet then): two reports at once wait, then find the work done.
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('report_rollup:' || :org))"), {"org": str(org_id)})
+    state = session.scalar(select(ReportRollup).where(ReportRollup.org_id == org_id))
     if state is not None and state.timezone != timezone:
         # Days are cut at the organisation's midnight: another zone means other days.
         session.execute(text("DELETE FROM report_visit_days WHERE org_id = :org"), {"org": org_id})
