@@ -280,7 +280,7 @@ def devices(session: Session, actor: Actor) -> list[dict[str, Any]]:
     rows = session.execute(
         select(Device, User.full_name, User.email)
         .join(User, User.id == Device.user_id)
-        .where(Device.org_id == actor.org_id, sees_person(actor, Device.user_id))
+        .where(Device.org_id == actor.org_id, Device.deleted_at.is_(None), sees_person(actor, Device.user_id))
         .order_by(User.full_name, Device.identifier)
     ).all()
     return [

@@ -470,3 +470,25 @@ def test_exceptions_list_what_needs_a_managers_eye(
         with Session(engine) as session, session.begin():
             session.execute(delete(Visit).where(Visit.id.in_([missed.id, away.id])))
             session.execute(delete(SyncConflict).where(SyncConflict.id == conflict.id))
+
+
+def test_an_admin_deactivates_a_user_and_removes_a_device(
+    context: Any, live_server: str, web_org: WebOrg, engine: Engine
+) -> None:
+    rep_id = web_org.rep_ids[web_org.reps[3]]
+    phone = bearer(live_server, web_org.reps[3], PASSWORDS[Role.rep])
+    device = httpx.post(f"{live_server}/api/v1/devices", headers=phone, json={"identifier": "old-phone", "name": "Old"})
+    assert device.status_code in (201, 409)
+    page = context.new_page()
+    sign_in(page, live_server, web_org.admin, PASSWORDS[Role.admin], "/admin")
+    try:
+        page.click(f'tr[data-user-id="{rep_id}"] button')
+        page.wait_for_selector(f'tr[data-user-id="{rep_id}"] button:has-text("Reactivate")')
+        with Session(engine) as session:
+            assert session.get(User, rep_id).active is False  # type: ignore[union-attr]
+        row = page.locator("tr[data-device-id]", has_text="old-phone")
+        row.locator("button").click()
+        page.wait_for_function("() => !document.body.textContent.includes('old-phone')")
+    finally:
+        with Session(engine) as session, session.begin():
+            session.execute(update(User).where(User.id == rep_id).values(active=True))

@@ -113,7 +113,8 @@ window.ff = (function () {
         const button = form.querySelector("button[type=submit]");
         if (button) button.disabled = true;
         say(form, "Saving…", true);
-        const result = await api(method, path, formBody(form));
+        const body = formBody(form);
+        const result = await api(method, path, method === "DELETE" ? undefined : body);
         if (button) button.disabled = false;
         if (!result.ok) { showProblem(form, result.body); return; }
         form.querySelectorAll(".field-error").forEach((e) => e.remove());
