@@ -492,3 +492,26 @@ def test_an_admin_deactivates_a_user_and_removes_a_device(
     finally:
         with Session(engine) as session, session.begin():
             session.execute(update(User).where(User.id == rep_id).values(active=True))
+
+
+def test_customers_filtered_and_territories_balanced(
+    context: Any, live_server: str, web_org: WebOrg, web_shots
+) -> None:
+    page = context.new_page()
+    sign_in(page, live_server, web_org.managers[0], PASSWORDS[Role.manager], "/customers")
+    page.select_option("#tier", "A")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/customers?*tier=A*")
+    tiers = page.locator("#customer-list tbody tr td:nth-child(2)").all_inner_texts()
+    shown = int(page.inner_text("#list-title").split()[0])
+    assert tiers and set(tiers) == {"A"} and shown == len(tiers)
+    page.goto(f"{live_server}/territories")
+    page.click("#balance button[type=submit]")
+    page.wait_for_selector("#proposal table", timeout=60000)
+    reps = page.locator("#proposal tbody tr").count()
+    assert reps == len(web_org.reps)  # the manager's team, each with its workload before and after
+    page.screenshot(path=str(web_shots / "territories-balance.png"))
+    apply = page.locator("#apply")
+    if apply.count():
+        apply.click()
+        page.wait_for_selector("#balance .form-message:has-text('Applied.')")
