@@ -22,7 +22,7 @@ from server.crm.router import router as crm_router
 from server.customers.router import router as customers_router
 from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers, problem_response
-from server.middleware import BodySizeLimit, require_json_body
+from server.middleware import BodySizeLimit, RejectNulCharacters, require_json_body
 from server.organizations.router import router as organizations_router
 from server.planning.router import plans_router
 from server.planning.router import runs_router as planning_runs_router
@@ -76,6 +76,8 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app, html_error=error_page)
+    # Added inner first: the NUL check reads bodies that BodySizeLimit has already bounded.
+    app.add_middleware(RejectNulCharacters)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     api = APIRouter(prefix=API_PREFIX)

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -180,6 +180,35 @@ def install_error_handlers(app: FastAPI, html_error: HtmlError | None = None) ->
             str(exc.detail),
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(DataError)
+    async def _value_out_of_range(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value its column cannot hold (an integer beyond its range, a
+        # date it cannot represent): the client's input, never a server fault. Nothing was written.
+        logger.info("value refused by the database on %s: %s", request.url.path, exc.orig)
+        return problem_response(
+            422,
+            "VALUE_OUT_OF_RANGE",
+            "Validation failed",
+            "A value is outside the range this field can hold",
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        return problem_response(
+            422,
+            "VALUE_OUT_OF_RANGE",
+            "Validation failed",
+            "A date or number is outside the range that can be represented",
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+        return problem_response(
+            422, "JSON_TOO_DEEP", "Validation failed", "The body nests too deeply", instance=request.url.path
         )
 
     @app.exception_handler(OperationalError)
