@@ -31,6 +31,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.reports import rollup
+
 __all__ = [
     "Period",
     "RepDayKey",
@@ -285,12 +287,10 @@ def activity_facts(
 
 def _visit_rows(session: Session, period: Period, with_orders: bool) -> list[Any]:
     """Closed days from the roll-up (refreshed first), today and later from the visits."""
-    from server.reports import rollup
-
     closed = rollup.closed_days(period.first_day, period.last_day, period.today) if period.today else None
     if closed is None:
         return [session.execute(visits_query(with_orders), period.params())]
-    rollup.ensure_covered(session, period.org_id, period.timezone, *closed)
+    rollup.ensure_covered(session, _VISITS_WITH_ORDERS, period.org_id, period.timezone, *closed)
     batches: list[Any] = [rollup.read(session, period.org_id, list(period.rep_ids), *closed)]
     if period.last_day > closed[1]:
         today = datetime.combine(closed[1] + timedelta(days=1), time(0), ZoneInfo(period.timezone))

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from server.models import ReportDirtyDay, ReportRollup, User
+from server.models import ReportDirtyDay, ReportRollup, ReportVisitDay, User
 
 __all__ = ["COUNTERS", "closed_days", "ensure_covered", "read"]
 
@@ -52,10 +52,11 @@ def closed_days(start: date, end: date, today: date) -> tuple[date, date] | None
     return (start, last) if start <= last else None
 
 
-def ensure_covered(session: Session, org_id: uuid.UUID, timezone: str, first: date, last: date) -> None:
-    """Make the roll-up hold every rep-day of [first, last], fresh."""
-    from server.reports.queries import visits_query  # the one definition of a visit's figures
-
+def ensure_covered(
+    session: Session, visits_query: Any, org_id: uuid.UUID, timezone: str, first: date, last: date
+) -> None:
+    """Make the roll-up hold every rep-day of [first, last], fresh. `visits_query` is the
+    visits' figures with productive visits (server/reports/queries.py: their one definition)."""
     # One builder per organisation at a time, the very first one included (there is no
     # row to lock yet then): two reports at once wait, then find the work done.
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('report_rollup:' || :org))"), {"org": str(org_id)})
@@ -108,7 +109,7 @@ def _build(
         "start_ts": datetime.combine(first, time(0), zone),
         "end_ts": datetime.combine(last + timedelta(days=1), time(0), zone),
     }
-    rows = [dict(row) for row in session.execute(visits_query(with_orders=True), params).mappings()]
+    rows = [dict(row) for row in session.execute(visits_query, params).mappings()]
     if only is not None:
         wanted = set(only)
         rows = [row for row in rows if (row["rep_id"], row["day"]) in wanted]
@@ -123,8 +124,6 @@ def _build(
             {"org": org_id, "first": first, "last": last},
         )
     if rows:
-        from server.models import ReportVisitDay
-
         values = [{"org_id": org_id, "rep_id": row["rep_id"], "day": row["day"], **_counters(row)} for row in rows]
         # 16 columns a row: 2,000 rows stay well under PostgreSQL's 65,535 parameters a statement.
         for chunk in range(0, len(values), 2000):

@@ -18,18 +18,33 @@ from mobile.ui.views import customer_rows, task_rows
 from shared.sync.protocol import Entity
 
 
-class CustomerListRow(BoxLayout):
+class SelectableRow(BoxLayout):
+    """A list row: a tap on it (not on a button inside it) selects its record on `screen`."""
+
+    screen = ""
+
+    def record_id(self) -> str:
+        raise NotImplementedError
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if super().on_touch_up(touch):
+            return True  # a button in the row took it
+        if self.collide_point(*touch.pos) and touch.grab_current is None:
+            App.get_running_app().root.get_screen(self.screen).select(self.record_id())
+            return True
+        return False
+
+
+class CustomerListRow(SelectableRow):
+    screen = "customers"
     customer_id = StringProperty("")
     name = StringProperty("")
     tier = StringProperty("")
     status = StringProperty("")
     place = StringProperty("")
 
-    def on_touch_up(self, touch: Any) -> bool:
-        if self.collide_point(*touch.pos) and touch.grab_current is None:
-            App.get_running_app().root.get_screen("customers").select(self.customer_id)
-            return True
-        return bool(super().on_touch_up(touch))
+    def record_id(self) -> str:
+        return str(self.customer_id)
 
 
 class CustomersScreen(Screen):
@@ -87,20 +102,16 @@ class CustomersScreen(Screen):
             row.pop("id")
 
 
-class TaskListRow(BoxLayout):
+class TaskListRow(SelectableRow):
+    screen = "tasks"
     task_id = StringProperty("")
     title = StringProperty("")
     customer_name = StringProperty("")
     due = StringProperty("")
     overdue = StringProperty("")
 
-    def on_touch_up(self, touch: Any) -> bool:
-        if super().on_touch_up(touch):
-            return True  # the Done button took it
-        if self.collide_point(*touch.pos) and touch.grab_current is None:
-            App.get_running_app().root.get_screen("tasks").select(self.task_id)
-            return True
-        return False
+    def record_id(self) -> str:
+        return str(self.task_id)
 
 
 class TasksScreen(Screen):
