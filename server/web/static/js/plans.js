@@ -13,6 +13,14 @@ document.addEventListener("DOMContentLoaded", () => {
   const published = document.getElementById("publish-result");
   const view = ff.map(document.getElementById("map"));
   const routeLayer = L.featureGroup().addTo(view);
+  // Before any run is reviewed, the map shows the territories planned for.
+  ff.api("GET", "/api/v1/territories/export").then((territories) => {
+    if (!territories.ok || !territories.body.features.length) return;
+    const outlines = L.geoJSON(territories.body, {
+      style: (feature) => ({ color: feature.properties.color || "#3388ff", weight: 2, fill: false, interactive: false }),
+    }).addTo(view);
+    if (!routeLayer.getLayers().length) view.fitBounds(outlines.getBounds(), { padding: [20, 20] });
+  });
   let runId = null;
   let timer = null;
 
