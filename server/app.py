@@ -16,13 +16,18 @@ from starlette.concurrency import run_in_threadpool
 import server.models  # noqa: F401 - mappers and the row_version hook
 from server import __version__
 from server.absences.router import router as absences_router
+from server.analytics.router import router as analytics_router
 from server.auth.router import router as auth_router
 from server.config import Settings, get_settings
+from server.crm.pipeline_router import router as pipeline_router
 from server.crm.router import router as crm_router
 from server.customers.router import router as customers_router
 from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers, problem_response
+from server.integrations.calendar_routes import router as calendar_router
+from server.integrations.webhook_routes import router as webhooks_router
 from server.middleware import BodySizeLimit, RejectNulCharacters, require_json_body
+from server.notifications.router import router as notifications_router
 from server.organizations.router import router as organizations_router
 from server.planning.router import plans_router
 from server.planning.router import runs_router as planning_runs_router
@@ -37,6 +42,7 @@ from server.users.router import router as users_router
 from server.visits.router import router as visits_router
 from server.web.context import error_page
 from server.web.router import install_web
+from server.workflows.router import router as workflows_router
 
 API_PREFIX = "/api/v1"
 
@@ -95,7 +101,14 @@ def create_app(
         absences_router,
         planning_runs_router,
         plans_router,
+        # Before the reports: /reports/forecast is not one of /reports/{name}.
+        pipeline_router,
         reports_router,
+        workflows_router,
+        notifications_router,
+        webhooks_router,
+        calendar_router,
+        analytics_router,
     ):
         api.include_router(router, dependencies=json_only)
     # Sync checks content types per endpoint: files take any type, push takes JSON.

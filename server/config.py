@@ -43,6 +43,27 @@ class Settings(BaseSettings):
     routing_osrm_url: str | None = Field(default=None, alias="ROUTING_OSRM_URL")
     # Server connections end a transaction idle this long (it would hold back sync pulls).
     idle_in_transaction_ms: int = Field(default=60_000, alias="DB_IDLE_IN_TRANSACTION_MS", ge=1_000)
+    # Where this server is reached from outside: calendar-feed links, and a webhook may not
+    # point back at it.
+    public_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_URL")
+    # Webhooks to loopback and private addresses (unset: allowed only outside production).
+    webhook_allow_private_networks: bool | None = Field(default=None, alias="WEBHOOK_ALLOW_PRIVATE_NETWORKS")
+    webhook_timeout_seconds: float = Field(default=10, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=60)
+    # A delivery is tried this often, waiting base x 4^n between tries (30 s, 2 min, 8 min, ...).
+    webhook_max_attempts: int = Field(default=6, alias="WEBHOOK_MAX_ATTEMPTS", ge=1, le=20)
+    webhook_retry_base_seconds: float = Field(default=30, alias="WEBHOOK_RETRY_BASE_SECONDS", ge=0)
+    # After this many deliveries in a row gave up, the webhook is switched off and the admins told.
+    webhook_disable_after: int = Field(default=3, alias="WEBHOOK_DISABLE_AFTER", ge=1)
+    # smtp://user:password@host:587?starttls=true or smtps://host:465; unset: email is not sent.
+    smtp_url: str | None = Field(default=None, alias="SMTP_URL")
+    smtp_from: str = Field(default="FieldForce <fieldforce@localhost>", alias="SMTP_FROM")
+    email_max_attempts: int = Field(default=5, alias="EMAIL_MAX_ATTEMPTS", ge=1, le=20)
+
+    @property
+    def allows_private_webhooks(self) -> bool:
+        if self.webhook_allow_private_networks is not None:
+            return self.webhook_allow_private_networks
+        return self.environment is not Environment.production
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, Engine, Result, create_engine, make_url, text
@@ -74,11 +75,20 @@ def rows_affected(result: Result[Any]) -> int:
     return (result.rowcount or 0) if isinstance(result, CursorResult) else 0
 
 
-def defer_in_transaction(session: Session, task_name: str, args: dict[str, Any], *, queue: str = "default") -> int:
+def defer_in_transaction(
+    session: Session,
+    task_name: str,
+    args: dict[str, Any],
+    *,
+    queue: str = "default",
+    scheduled_at: datetime | None = None,
+) -> int:
     """Queue a procrastinate job (`server.jobs`) in the caller's transaction: it exists
     (and a worker sees it) only if the transaction commits, so a request that fails
     leaves no job behind. Here, not in `server.jobs`, because domains queue jobs and
     `server.jobs` imports the domains whose work it runs.
+
+    `scheduled_at` holds the job back until then (a retry's backoff).
 
     The same SQL function procrastinate's own `defer` calls; its insert trigger
     notifies listening workers when the transaction commits.
@@ -86,8 +96,8 @@ def defer_in_transaction(session: Session, task_name: str, args: dict[str, Any],
     job_id = session.execute(
         text(
             "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, "
-            "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1]))"
+            "CAST(:args AS jsonb), :scheduled_at)::procrastinate_job_to_defer_v1]))"
         ),
-        {"queue": queue, "task": task_name, "args": json.dumps(args)},
+        {"queue": queue, "task": task_name, "args": json.dumps(args), "scheduled_at": scheduled_at},
     ).scalar_one()
     return int(job_id)

@@ -95,6 +95,11 @@ ENTITY_TABLES: dict[Entity, tuple[str, dict[str, Extract]]] = {
         "orders",
         {"customer_id": lambda r: r.get("customer_id"), "sort_key": lambda r: r.get("order_date")},
     ),
+    # Schema 4. The user's in-app messages; the phone only marks them read.
+    Entity.notification: (
+        "notifications",
+        {"read_at": lambda r: r.get("read_at"), "sort_key": lambda r: r.get("created_at")},
+    ),
 }
 
 
@@ -170,8 +175,14 @@ def _step_5(db: sqlite3.Connection) -> None:
     db.execute("UPDATE cursors SET cursor = NULL")
 
 
+def _step_6(db: sqlite3.Connection) -> None:
+    """Notifications (sync schema 4): their table, and every scope pulled again from the start."""
+    _create_entity_tables(db, 4)
+    db.execute("UPDATE cursors SET cursor = NULL")
+
+
 # One function per schema version; a store at version k runs steps k+1.. in order.
-SCHEMA_STEPS: list[Callable[[sqlite3.Connection], None]] = [_step_1, _step_2, _step_3, _step_4, _step_5]
+SCHEMA_STEPS: list[Callable[[sqlite3.Connection], None]] = [_step_1, _step_2, _step_3, _step_4, _step_5, _step_6]
 
 
 @dataclass(frozen=True)

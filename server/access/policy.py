@@ -26,6 +26,9 @@ class WriteContext:
 
     session: Session
     actor: Actor
+    # How many workflow rules deep this write is (0: a person's write). A rule's actions
+    # write at depth + 1; past the limit the rules stop (server/workflows/engine.py).
+    rule_depth: int = 0
 
 
 class Policy(Generic[ModelT]):

@@ -65,6 +65,8 @@ class ResourceSpec(Generic[ModelT]):
     on_change: Callable[[WriteContext, ModelT, Mapping[str, Any]], None] | None = None
     # after a write is flushed: derived columns, link tables
     after_write: Callable[[WriteContext, ModelT, dict[str, Any]], None] | None = None
+    # after a new row is flushed, before after_write (e.g. an opportunity's first stage in its history)
+    after_create: Callable[[WriteContext, ModelT], None] | None = None
     # after a soft delete is flushed (e.g. a territory's customers find their new territory)
     after_delete: Callable[[WriteContext, ModelT], None] | None = None
     # extra read-only fields computed for a page of rows (e.g. a territory's reps)
@@ -166,7 +168,10 @@ class ResourceSpec(Generic[ModelT]):
         obj = self.model(org_id=ctx.actor.org_id, **self.column_values(ctx, values))  # type: ignore[call-arg]  # mapped subclasses take columns as keywords
         ctx.session.add(obj)
         self.flush(ctx.session)
+        if self.after_create is not None:
+            self.after_create(ctx, obj)
         self._after_write(ctx, obj, relations)
+        self._fire_rules(ctx, obj, None)
         return obj
 
     def change(
@@ -181,12 +186,15 @@ class ResourceSpec(Generic[ModelT]):
         if self.on_change is not None:
             self.on_change(ctx, obj, changes)
         relations = {k: changes.pop(k) for k in self.relation_fields if k in changes}
-        for key, value in self.column_values(ctx, changes).items():
+        values = self.column_values(ctx, changes)
+        before = {key: getattr(obj, key, None) for key in values}
+        for key, value in values.items():
             setattr(obj, key, value)
         if field_clocks is not None:
             obj.field_clocks = field_clocks  # type: ignore[attr-defined]
         self.flush(ctx.session)
         self._after_write(ctx, obj, relations)
+        self._fire_rules(ctx, obj, before)
         return obj
 
     def delete(self, ctx: WriteContext, obj: ModelT) -> None:
@@ -213,6 +221,13 @@ class ResourceSpec(Generic[ModelT]):
         if self.after_write is not None:
             self.after_write(ctx, obj, relations)
             self.flush(ctx.session)
+
+    def _fire_rules(self, ctx: WriteContext, obj: ModelT, before: dict[str, Any] | None) -> None:
+        """The organisation's workflow rules and webhooks see every write, whoever makes it.
+        Imported here, not at the top: the engine's actions write through resources."""
+        from server.workflows.engine import record_written
+
+        record_written(ctx, self.name, obj, before)
 
     def flush(self, session: Session) -> None:
         """Flush, turning a constraint violation into 409 CONSTRAINT_VIOLATION."""

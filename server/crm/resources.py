@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.access.contact_details import normalise_contact_details
 from server.api.filters import ByCustomerQuery
 from server.api.resource import ResourceSpec
+from server.crm.opportunities import OpportunityPolicy, record_first_stage, record_stage_change
 from server.crm.policy import CustomerChildPolicy, NotePolicy, PhotoPolicy
 from server.crm.schemas import (
     ContactCreate,
@@ -47,9 +48,11 @@ opportunity_resource: ResourceSpec[Opportunity] = ResourceSpec(
     read_schema=OpportunityRead,
     create_schema=OpportunityCreate,
     update_schema=OpportunityUpdate,
-    policy=CustomerChildPolicy(Opportunity.customer_id, rep_writes=True, not_null={"title", "stage", "currency"}),
+    policy=OpportunityPolicy(Opportunity.customer_id, rep_writes=True, not_null={"title", "stage", "currency"}),
     list_query=OpportunityListQuery,
     equality_filters={"customer_id": Opportunity.customer_id, "stage": Opportunity.stage},
+    on_change=record_stage_change,
+    after_create=record_first_stage,
 )
 
 order_resource: ResourceSpec[Order] = ResourceSpec(

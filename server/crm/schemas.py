@@ -51,8 +51,11 @@ class OpportunityCreate(StrictModel):
     stage: OpportunityStage = OpportunityStage.lead
     amount: Money | None = Field(default=None, ge=0)
     currency: Currency = "EUR"
-    probability: int | None = Field(default=None, ge=0, le=100)
+    probability: int | None = Field(
+        default=None, ge=0, le=100, description="Defaults to the stage's probability (organisation settings)"
+    )
     expected_close_date: date | None = None
+    close_reason: str | None = Field(default=None, max_length=300, description="Why it was won or lost")
 
 
 class OpportunityUpdate(StrictModel):
@@ -60,8 +63,11 @@ class OpportunityUpdate(StrictModel):
     stage: OpportunityStage | None = None
     amount: Money | None = Field(default=None, ge=0)
     currency: Currency | None = None
-    probability: int | None = Field(default=None, ge=0, le=100)
+    probability: int | None = Field(
+        default=None, ge=0, le=100, description="A change of stage without one takes the stage's default"
+    )
     expected_close_date: date | None = None
+    close_reason: str | None = Field(default=None, max_length=300, description="Why it was won or lost")
 
 
 class OpportunityRead(TenantRead):
@@ -72,6 +78,7 @@ class OpportunityRead(TenantRead):
     currency: str
     probability: int | None
     expected_close_date: date | None
+    close_reason: str | None = None
 
 
 class OpportunityListQuery(ByCustomerQuery):

@@ -25,9 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.access.contact_details import normalise_phone
+from server.access.policy import WriteContext
+from server.crm.leads import assign_new_lead
 from server.customers.repository import territory_containing
 from server.errors import AppError
 from server.models import Customer, Organization
+from server.notifications.service import system_actor
+from server.workflows.engine import record_written
 from shared.enums import CustomerStatus, GeocodeAccuracy
 
 # normalised header -> our field. Headers are compared lowercase without
@@ -384,6 +388,7 @@ def _write(session: Session, org_id: uuid.UUID, rows: list[dict[str, Any]], repo
             )
         )
         existing.update({ref: customer_id for ref, customer_id in found if ref is not None})
+    created: list[Customer] = []
     for values in rows:
         lat, lon = values.pop("lat", None), values.pop("lon", None)
         if lat is not None and lon is not None:
@@ -392,13 +397,21 @@ def _write(session: Session, org_id: uuid.UUID, rows: list[dict[str, Any]], repo
             values["territory_id"] = territory_containing(session, org_id, lat, lon)
         customer_id = existing.get(values.get("external_ref", ""))
         if customer_id is None:
-            session.add(Customer(org_id=org_id, **values))
+            values["org_id"] = org_id
+            assign_new_lead(session, None, values)
+            customer = Customer(**values)
+            session.add(customer)
+            created.append(customer)
             report.created += 1
         else:
             values["id"] = customer_id
             report.updated += 1
             _update_existing(session, values)
     session.flush()
+    # Imported leads fire the organisation's rules like any other new lead.
+    ctx = WriteContext(session, system_actor(org_id))
+    for customer in created:
+        record_written(ctx, "customer", customer, None)
 
 
 def _update_existing(session: Session, values: dict[str, Any]) -> None:

@@ -16,6 +16,8 @@ from server.access.fields import fields_outside, reject_nulls
 from server.access.policy import Policy, WriteContext
 from server.access.references import check_territory_ref, check_user_ref
 from server.access.visibility import sees_customer
+from server.crm.leads import assign_new_lead
+from server.customers.repository import territory_containing
 from server.errors import Forbidden
 from server.models import Customer
 from shared.enums import CustomerStatus
@@ -46,6 +48,15 @@ class CustomerPolicy(Policy[Customer]):
             values["status"] = CustomerStatus.lead
             values["owner_id"] = ctx.actor.user_id
         self._check_refs(ctx, values)
+        location = values.get("location")
+        if location is not None and "territory_id" not in values:
+            # Where it is decides whose it is (a new lead's rep, below).
+            values["territory_id"] = territory_containing(
+                ctx.session, ctx.actor.org_id, location["lat"], location["lon"]
+            )
+        if ctx.actor.is_rep:
+            values.pop("owner_id")  # the rep's own unless the territory says otherwise
+        assign_new_lead(ctx.session, ctx.actor, values)
 
     def before_update(self, ctx: WriteContext, obj: Customer, changes: dict[str, Any]) -> None:
         reject_nulls(changes, NOT_NULL)

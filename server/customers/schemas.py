@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -75,6 +75,11 @@ class CustomerRead(TenantRead):
     notes: str | None
     last_visit_at: datetime | None
     external_ref: str | None
+    assigned_by: str | None = Field(
+        default=None, description="How a lead found its rep: territory | round_robin | manual | unassigned"
+    )
+    rfm_segment: str | None = Field(default=None, description="From purchase history (GET /analytics/segments)")
+    churn_risk: bool = Field(default=False, description="Longer since the last order than their own rhythm allows")
 
 
 class CustomerListQuery(SpatialListQuery):
@@ -82,6 +87,9 @@ class CustomerListQuery(SpatialListQuery):
     tier: Tier | None = None
     territory_id: uuid.UUID | None = None
     owner_id: uuid.UUID | None = None
+    assigned_by: Literal["territory", "round_robin", "manual", "unassigned"] | None = None
+    rfm_segment: str | None = Field(default=None, max_length=32)
+    churn_risk: bool | None = None
 
 
 class NearestQuery(StrictModel):

@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.access.policy import WriteContext
 from server.models import Customer, Order
-from shared.enums import CustomerStatus
+from server.notifications.service import system_actor
+from server.workflows.engine import record_written
+from shared.enums import CustomerStatus, Tier
 from shared.value import abc_tiers
 
 
@@ -34,10 +37,16 @@ def recompute_tiers(session: Session, org_id: uuid.UUID, *, months: int = 12) ->
     ).all()
     tiers = abc_tiers([float(amount) for _, amount in rows])
     counts = {"A": 0, "B": 0, "C": 0, "changed": 0}
+    changed: list[tuple[Customer, Tier]] = []
     for (customer, _), tier in zip(rows, tiers, strict=True):
         counts[tier.value] += 1
         if customer.tier != tier:
+            changed.append((customer, customer.tier))
             customer.tier = tier
             counts["changed"] += 1
     session.flush()
+    # A customer moving between tiers fires the organisation's tier_changed rules.
+    ctx = WriteContext(session, system_actor(org_id))
+    for customer, previous in changed:
+        record_written(ctx, "customer", customer, {"tier": previous})
     return counts

@@ -77,3 +77,62 @@ def fail_lost_planning_parts_job(timestamp: int) -> dict[str, int]:
 
     with transaction(_worker_sessions()) as session:
         return {"failed": fail_lost_parts(session)}
+
+
+@blueprint.task(name="deliver_webhook", queue="default", retry=0)
+def deliver_webhook_job(delivery_id: str) -> str:
+    """One try of a webhook delivery; a failed try queues the next one itself (backoff)."""
+    from server.integrations.webhooks import attempt_delivery
+
+    with transaction(_worker_sessions()) as session:
+        return attempt_delivery(session, uuid.UUID(delivery_id), get_settings())
+
+
+@blueprint.task(name="send_email", queue="default", retry=0)
+def send_email_job(message_id: str) -> str:
+    """Hand one email to the SMTP server; a failed try queues the next one itself."""
+    from server.integrations.email import send_email
+
+    with transaction(_worker_sessions()) as session:
+        return send_email(session, uuid.UUID(message_id), get_settings())
+
+
+@blueprint.periodic(cron="*/5 * * * *")
+@blueprint.task(name="run_scheduled_rules", queue="default", retry=0)
+def run_scheduled_rules_job(timestamp: int) -> dict[str, int]:
+    """Every five minutes: overdue tasks and customers not visited, for the rules that ask."""
+    from server.workflows.scheduled import run_scheduled_rules
+
+    with transaction(_worker_sessions()) as session:
+        return run_scheduled_rules(session)
+
+
+@blueprint.task(name="recompute_customer_analytics", queue="default", retry=2)
+def recompute_customer_analytics_job(org_id: str) -> dict[str, int]:
+    """RFM segments and churn risk of one organisation."""
+    from server.analytics.rfm import recompute_customer_analytics
+
+    with transaction(_worker_sessions()) as session:
+        return recompute_customer_analytics(session, uuid.UUID(org_id))
+
+
+@blueprint.periodic(cron="53 2 * * *")
+@blueprint.task(name="recompute_all_customer_analytics", queue="default", retry=2)
+def recompute_all_customer_analytics_job(timestamp: int) -> dict[str, int]:
+    """Nightly, before the morning's planning: every organisation's RFM and churn."""
+    from server.analytics.rfm import recompute_customer_analytics
+
+    changed = 0
+    for org_id in _org_ids():
+        with transaction(_worker_sessions()) as session:
+            changed += recompute_customer_analytics(session, org_id)["changed"]
+    return {"changed": changed}
+
+
+def _org_ids() -> list[uuid.UUID]:
+    from sqlalchemy import select
+
+    from server.models import Organization
+
+    with transaction(_worker_sessions()) as session:
+        return list(session.scalars(select(Organization.id)))

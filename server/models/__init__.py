@@ -4,6 +4,18 @@ from server.models.absence import Absence
 from server.models.activity import Note, Opportunity, Order, Photo, Task, Visit
 from server.models.auth import LoginFailure, RefreshToken
 from server.models.base import Base, TenantMixin
+from server.models.crm_workflow import (
+    CalendarFeed,
+    CustomerAnalytics,
+    EmailMessage,
+    LeadRoundRobin,
+    Notification,
+    OpportunityStageChange,
+    Webhook,
+    WebhookDelivery,
+    WorkflowRule,
+    WorkflowRun,
+)
 from server.models.customer import Contact, Customer
 from server.models.files import FileChunk, StoredFile
 from server.models.organization import Organization
@@ -18,14 +30,20 @@ from server.models.user import User
 __all__ = [
     "Absence",
     "Base",
+    "CalendarFeed",
     "Contact",
     "Customer",
+    "CustomerAnalytics",
     "Device",
+    "EmailMessage",
     "FileChunk",
     "LastPosition",
+    "LeadRoundRobin",
     "LoginFailure",
     "Note",
+    "Notification",
     "Opportunity",
+    "OpportunityStageChange",
     "Order",
     "Organization",
     "Photo",
@@ -49,6 +67,10 @@ __all__ = [
     "TerritoryRep",
     "User",
     "Visit",
+    "Webhook",
+    "WebhookDelivery",
     "Workday",
+    "WorkflowRule",
+    "WorkflowRun",
 ]
 from server.models import versioning as _versioning  # noqa: F401 - registers the row_version hook

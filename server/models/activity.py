@@ -123,6 +123,8 @@ class Opportunity(FieldClocksMixin, TenantMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), nullable=False, server_default="EUR")
     probability: Mapped[int | None] = mapped_column(Integer)
     expected_close_date: Mapped[date | None] = mapped_column(Date)
+    # Why it was won or lost (free text; reports group by it).
+    close_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class Order(TenantMixin, Base):

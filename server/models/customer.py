@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import DateTime, Index, Integer, Numeric, String, Text, Uuid, text
+from sqlalchemy import Boolean, DateTime, Index, Integer, Numeric, String, Text, Uuid, false, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +31,7 @@ class Customer(FieldClocksMixin, TenantMixin, Base):
             # Covering (…, id): a rep's visible ids come from the index alone.
             Index("ix_customers_org_id_territory_id_id", "org_id", "territory_id", "id"),
             Index("ix_customers_org_id_owner_id_id", "org_id", "owner_id", "id"),
+            Index("ix_customers_org_id_rfm_segment", "org_id", "rfm_segment"),
             Index(
                 "ix_customers_name_trgm",
                 "name",
@@ -77,6 +78,12 @@ class Customer(FieldClocksMixin, TenantMixin, Base):
     last_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Identifier in the CRM the customer was imported from; re-imports update.
     external_ref: Mapped[str | None] = mapped_column(String(100))
+    # How a lead found its rep: territory | round_robin | manual | unassigned (server/crm/leads.py).
+    assigned_by: Mapped[str | None] = mapped_column(String(32))
+    # From purchase history, recomputed by a job (server/analytics/rfm.py): champions, loyal, ...
+    rfm_segment: Mapped[str | None] = mapped_column(String(32))
+    # Longer since the last order than the customer's own rhythm allows.
+    churn_risk: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
 
 
 class Contact(FieldClocksMixin, TenantMixin, Base):

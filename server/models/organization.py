@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, String, Uuid
+from sqlalchemy import CheckConstraint, Float, String, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,5 +38,13 @@ class Organization(Base):
     map_attribution: Mapped[str] = mapped_column(
         String(300), nullable=False, server_default="© OpenStreetMap contributors"
     )
+    # CRM: default win probability per opportunity stage ({"proposal": 50}); empty: the defaults.
+    stage_probabilities: Mapped[dict[str, int]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    # A customer is at risk of churning when the days since their last order exceed their
+    # usual interval times this margin.
+    churn_margin: Mapped[float] = mapped_column(Float, nullable=False, server_default="1.5")
+    # The planner brings an at-risk customer's next visit forward: their frequency times this
+    # (1 leaves it alone).
+    at_risk_visit_factor: Mapped[float] = mapped_column(Float, nullable=False, server_default="0.5")
     created_at: Mapped[datetime] = utcnow_column()
     updated_at: Mapped[datetime] = utcnow_column(onupdate=True)

@@ -86,7 +86,8 @@ def load_planning_input(
     watermark.add_value("settings", settings)
     reps = _reps(session, org_id, rep_ids, watermark)
     planned = [rep.id for rep in reps]
-    customers = _customers(session, org_id, planned, watermark)
+    watermark.add_value("at_risk_visit_factor", org.at_risk_visit_factor)
+    customers = _customers(session, org_id, planned, watermark, settings, org.at_risk_visit_factor)
     last_day = start_date + timedelta(days=days - 1)
     return PlanningInput(
         settings=settings,
@@ -148,9 +149,15 @@ def _absences(
 
 
 def _customers(
-    session: Session, org_id: uuid.UUID, rep_ids: list[uuid.UUID], watermark: Watermark
+    session: Session,
+    org_id: uuid.UUID,
+    rep_ids: list[uuid.UUID],
+    watermark: Watermark,
+    settings: PlanningSettings,
+    at_risk_visit_factor: float,
 ) -> dict[uuid.UUID, CustomerRow]:
-    """Customers in scope, with the planned reps who may visit each."""
+    """Customers in scope, with the planned reps who may visit each. A customer at risk of
+    churning (server/analytics) is due sooner: their frequency times `at_risk_visit_factor`."""
     territory_reps: dict[uuid.UUID, set[uuid.UUID]] = {}
     for territory_id, user_id in session.execute(
         select(TerritoryRep.territory_id, TerritoryRep.user_id).where(
@@ -173,6 +180,7 @@ def _customers(
             Customer.last_visit_at,
             Customer.visit_windows,
             cast(func.coalesce(Customer.annual_revenue, 0), Float),
+            Customer.churn_risk,
         )
         .where(
             Customer.org_id == org_id,
@@ -198,8 +206,12 @@ def _customers(
         last_visit,
         windows,
         revenue,
+        churn_risk,
     ) in rows:
         watermark.add("customer", customer_id, row_version)
+        if churn_risk and at_risk_visit_factor < 1:
+            usual = frequency or settings.visit_frequency_days[tier]
+            frequency = max(1, round(usual * at_risk_visit_factor))
         allowed = set(territory_reps.get(territory_id, set())) if territory_id else set()
         if owner_id in planned:
             allowed.add(owner_id)

@@ -16,6 +16,7 @@ from server.crm.resources import (
     photo_resource,
 )
 from server.customers.resources import customer_resource
+from server.notifications.resources import notification_resource
 from server.planning.resources import plan_resource
 from server.tasks.resources import task_resource
 from server.visits.resources import visit_resource
@@ -32,4 +33,5 @@ SYNCED: dict[Entity, ResourceSpec[Any]] = {
     Entity.plan: plan_resource,
     Entity.absence: absence_resource,
     Entity.order: order_resource,
+    Entity.notification: notification_resource,
 }

@@ -48,7 +48,8 @@ PROTOCOL_VERSION = 1
 MIN_PROTOCOL = 1
 # The entity schema the client was built for (expand/contract on the server).
 # 2: absences (a rep's days off, the organisation's holidays). 3: orders (read-only on phones).
-SCHEMA_VERSION = 3
+# 4: notifications (a user's in-app messages; the phone marks them read).
+SCHEMA_VERSION = 4
 MAX_PUSH_MUTATIONS = 200
 MAX_PUSH_BYTES = 1_000_000
 PULL_PAGE_DEFAULT = 500
@@ -71,13 +72,18 @@ class Entity(StrEnum):
     plan = "plan"
     absence = "absence"
     order = "order"
+    notification = "notification"
 
 
 ENTITY_ORDER: dict[Entity, int] = {entity: rank for rank, entity in enumerate(Entity)}
 # The schema version that brought each entity: a client built for an older schema is
 # never sent it (it would not know where to keep it). Its store, once upgraded, pulls
 # again from the start, so nothing skipped before is missed.
-ENTITY_SINCE_SCHEMA: dict[Entity, int] = {entity: 1 for entity in Entity} | {Entity.absence: 2, Entity.order: 3}
+ENTITY_SINCE_SCHEMA: dict[Entity, int] = {entity: 1 for entity in Entity} | {
+    Entity.absence: 2,
+    Entity.order: 3,
+    Entity.notification: 4,
+}
 # Everyone in an organisation pulls it: the organisation's holidays.
 ORGANISATION_SCOPE = "organisation"
 

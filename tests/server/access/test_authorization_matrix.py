@@ -28,6 +28,7 @@ class Case:
     expected: dict[str, int]  # caller -> status; anonymous is always 401
     body: Callable[[], dict[str, Any]] | None = None
     content: bytes | None = None  # a raw body (file uploads)
+    anonymous: int = 401  # a secret URL (a calendar feed) answers without a login
 
 
 def statuses(admin: int, manager: int, rep: int, other: int) -> dict[str, int]:
@@ -38,6 +39,7 @@ READ_ALL = statuses(200, 200, 200, 200)
 HELLO_SHA256 = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 READ_ONE = statuses(200, 200, 200, 404)
 C1 = W.c1
+UNKNOWN = "00000000-0000-0000-0000-00000000beef"
 
 
 def child(kind: str) -> str:
@@ -433,6 +435,84 @@ CASES: list[Case] = [
         f"/api/v1/reports/kpis?start=2026-11-02&end=2026-11-08&rep_id={W.r3}",
         statuses(200, 404, 404, 404),
     ),
+    # CRM: converting leads (the world's customers are converted already), stage history, forecast
+    Case(
+        "convert c1",
+        "POST",
+        f"/api/v1/customers/{C1}/convert",
+        statuses(409, 409, 409, 404),
+        lambda: {"opportunity": {"title": "Deal"}},
+    ),
+    Case(
+        "convert c3 (m2's team)",
+        "POST",
+        f"/api/v1/customers/{W.c3}/convert",
+        statuses(409, 404, 404, 404),
+        lambda: {"opportunity": {"title": "Deal"}},
+    ),
+    Case("stage history", "GET", f"/api/v1/opportunities/{child('opportunity')}/history", READ_ONE),
+    Case("forecast", "GET", "/api/v1/reports/forecast", READ_ALL),
+    Case("r3's forecast", "GET", f"/api/v1/reports/forecast?rep_id={W.r3}", statuses(200, 404, 404, 404)),
+    # workflow rules: admins edit, managers read, reps do not see them
+    Case("list rules", "GET", "/api/v1/workflow-rules", statuses(200, 200, 403, 200)),
+    Case(
+        "switch on a template",
+        "POST",
+        "/api/v1/workflow-rules",
+        statuses(201, 403, 403, 201),
+        lambda: {"template": "follow_up_needed"},
+    ),
+    Case("rule templates", "GET", "/api/v1/workflow-rules/templates", statuses(200, 200, 403, 200)),
+    Case("get a rule", "GET", f"/api/v1/workflow-rules/{UNKNOWN}", statuses(404, 404, 403, 404)),
+    Case(
+        "change a rule",
+        "PATCH",
+        f"/api/v1/workflow-rules/{UNKNOWN}",
+        statuses(404, 403, 403, 404),
+        lambda: {"enabled": False},
+    ),
+    Case("delete a rule", "DELETE", f"/api/v1/workflow-rules/{UNKNOWN}", statuses(404, 403, 403, 404)),
+    Case("a rule's runs", "GET", f"/api/v1/workflow-rules/{UNKNOWN}/runs", statuses(404, 404, 403, 404)),
+    # notifications: everyone their own
+    Case("my notifications", "GET", "/api/v1/notifications", READ_ALL),
+    Case("read a notification", "POST", f"/api/v1/notifications/{UNKNOWN}/read", statuses(404, 404, 404, 404)),
+    # webhooks: admins only
+    Case("list webhooks", "GET", "/api/v1/webhooks", statuses(200, 403, 403, 200)),
+    Case(
+        "register a webhook",
+        "POST",
+        "/api/v1/webhooks",
+        statuses(201, 403, 403, 201),
+        lambda: {"url": "https://hooks.example.com/fieldforce", "events": ["order_recorded"]},
+    ),
+    Case("get a webhook", "GET", f"/api/v1/webhooks/{UNKNOWN}", statuses(404, 403, 403, 404)),
+    Case(
+        "change a webhook",
+        "PATCH",
+        f"/api/v1/webhooks/{UNKNOWN}",
+        statuses(404, 403, 403, 404),
+        lambda: {"active": False},
+    ),
+    Case("delete a webhook", "DELETE", f"/api/v1/webhooks/{UNKNOWN}", statuses(404, 403, 403, 404)),
+    Case("a webhook's deliveries", "GET", f"/api/v1/webhooks/{UNKNOWN}/deliveries", statuses(404, 403, 403, 404)),
+    # calendar feeds: the user, their manager or an admin; reading takes the secret only
+    Case("make r1's calendar feed", "POST", f"/api/v1/users/{W.r1}/calendar-feed", statuses(201, 201, 201, 404)),
+    Case(
+        "read a feed with a wrong secret",
+        "GET",
+        f"/api/v1/users/{W.r1}/calendar-feed?token={'x' * 40}",
+        statuses(404, 404, 404, 404),
+        anonymous=404,
+    ),
+    Case("revoke r1's calendar feed", "DELETE", f"/api/v1/users/{W.r1}/calendar-feed", statuses(204, 204, 204, 404)),
+    Case("revoke r3's calendar feed", "DELETE", f"/api/v1/users/{W.r3}/calendar-feed", statuses(204, 404, 404, 404)),
+    # customer analytics: over the customers each caller sees
+    Case("pareto", "GET", "/api/v1/analytics/pareto", READ_ALL),
+    Case("segments", "GET", "/api/v1/analytics/segments", READ_ALL),
+    Case("churn risk", "GET", "/api/v1/analytics/churn-risk", READ_ALL),
+    Case("recompute analytics", "POST", "/api/v1/analytics/recompute", statuses(202, 403, 403, 202)),
+    Case("r1's next actions", "GET", f"/api/v1/users/{W.r1}/next-actions", READ_ONE),
+    Case("r3's next actions", "GET", f"/api/v1/users/{W.r3}/next-actions", statuses(200, 404, 404, 404)),
     # files (content-addressed)
     Case("head unknown file", "HEAD", f"/api/v1/files/{'0' * 64}", statuses(404, 404, 404, 404)),
     Case("get unknown file", "GET", f"/api/v1/files/{'0' * 64}", statuses(404, 404, 404, 404)),
@@ -455,7 +535,7 @@ def _call(client, case: Case, headers: dict[str, str]):
 def test_status_for_each_caller(client, as_user, case: Case, caller: str) -> None:
     """The matrix: each (endpoint, caller) pair answers exactly the expected status."""
     headers = {} if caller == "anonymous" else as_user(CALLERS[caller])
-    expected = 401 if caller == "anonymous" else case.expected[caller]
+    expected = case.anonymous if caller == "anonymous" else case.expected[caller]
     response = _call(client, case, headers)
     assert response.status_code == expected, response.text
     if expected >= 400:
@@ -501,7 +581,17 @@ def _template(path: str) -> str:
     import re
 
     path = path.split("?")[0]
-    path = re.sub(r"^/api/v1/reports/[a-z-]+$", "/api/v1/reports/{name}", path)
+    path = re.sub(r"^/api/v1/reports/(?!forecast$)[a-z-]+$", "/api/v1/reports/{name}", path)
+    uuid_ = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    for pattern, name in (
+        (rf"/customers/{uuid_}/convert$", "/customers/{customer_id}/convert"),
+        (rf"/opportunities/{uuid_}/history$", "/opportunities/{opportunity_id}/history"),
+        (rf"/workflow-rules/{uuid_}", "/workflow-rules/{rule_id}"),
+        (rf"/notifications/{uuid_}/read$", "/notifications/{notification_id}/read"),
+        (rf"/webhooks/{uuid_}", "/webhooks/{webhook_id}"),
+        (rf"/users/{uuid_}/(calendar-feed|next-actions)$", r"/users/{user_id}/\1"),
+    ):
+        path = re.sub(pattern, name, path)
     path = re.sub(r"/users/[0-9a-f-]{36}/track$", "/users/{user_id}/track", path)
     path = re.sub(r"/visits/[0-9a-f-]{36}/presence$", "/visits/{visit_id}/presence", path)
     path = re.sub(r"/territories/[0-9a-f-]{36}/coverage$", "/territories/{item_id}/coverage", path)

@@ -17,6 +17,7 @@ NOT_JSON_DOCUMENTS = {
     ("GET", "/api/v1/tracking/osmand"),
     ("POST", "/api/v1/tracking/osmand"),
     ("GET", "/api/v1/tracking/live"),
+    ("GET", "/api/v1/users/{user_id}/calendar-feed"),  # text/calendar
 }
 
 

@@ -18,7 +18,7 @@ from shared.sync.protocol import Entity
 from tests.server.sync.phone import mutation, now_hlc, push
 from tests.server.world import WORLD as W
 
-HOOKS = ("convert_values", "on_change", "after_write", "after_delete")
+HOOKS = ("convert_values", "on_change", "after_create", "after_write", "after_delete")
 
 
 # ---- task status: the order wins over the clocks -----------------------------------------------
@@ -98,7 +98,7 @@ WRITES: dict[Entity, dict[str, Any]] = {
     Entity.opportunity: {
         "who": "m1",
         "insert": {"customer_id": str(W.c1), "title": "Deal"},
-        "update": {"title": "Bigger deal"},
+        "update": {"title": "Bigger deal", "stage": "qualified"},
     },
     Entity.note: {"who": "r1", "insert": {"customer_id": str(W.c1), "body": "hello"}},
     Entity.photo: {
@@ -145,6 +145,9 @@ WRITES: dict[Entity, dict[str, Any]] = {
         "insert": {"starts_on": "2027-01-04", "ends_on": "2027-01-05"},
         "update": {"note": "dentist"},
     },
+    # Made by the server only (workflow rules, notices); declares no hooks, so it is not
+    # written here (tests/server/crm and tests/e2e/sync cover it).
+    Entity.notification: {},
 }
 
 

@@ -1,0 +1,1 @@
+"""What leaves the server: webhooks, email, calendar feeds."""
