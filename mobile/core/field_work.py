@@ -361,6 +361,20 @@ class FieldWork:
         self._write(MutationType.insert, Entity.customer, customer_id, {"name": name, "status": "lead", **fields})
         return customer_id
 
+    def notifications(self, *, unread_only: bool = False) -> list[dict[str, Any]]:
+        """The user's notifications, newest first (they sync in the user's own scope)."""
+        where = "read_at IS NULL" if unread_only else "1=1"
+        found = self.store.query(Entity.notification, where, (), "sort_key DESC, id DESC")
+        return [n for n in found if n.get("recipient_id") == self.user_id]
+
+    def mark_notification_read(self, notification_id: str, *, at: datetime | None = None) -> int:
+        """Read offline too; the server keeps the first read time it hears of."""
+        notification = self.store.get(Entity.notification, notification_id)
+        if notification is None:
+            raise KeyError(f"notification {notification_id} is not on this device")
+        read_at = _iso(at or datetime.now(UTC))
+        return self._write(MutationType.update, Entity.notification, notification_id, {"read_at": read_at})
+
     def complete_task(self, task_id: str) -> int:
         task = self.store.get(Entity.task, task_id)
         if task is None:

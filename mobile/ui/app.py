@@ -26,7 +26,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from mobile.core import map_context
+from mobile.core import map_context, next_actions
 from mobile.core.field_work import FieldWork
 from mobile.core.store import LocalStore, StorageFull
 from mobile.core.sync_client import (
@@ -126,12 +126,16 @@ class SyncRunner:
             Clock.schedule_once(lambda _dt, result=outcome: self._on_done(result))
 
     def _refresh_map_context(self) -> None:
-        """The tile source and territory outline for the route map; a failure here is not a
-        failed sync (the map keeps what it had)."""
+        """The tile source and territory outline for the route map, and the next best
+        actions; a failure here is not a failed sync (each keeps what it had)."""
         try:
             map_context.refresh(self._services.client, self._services.store)
         except (httpx.HTTPStatusError, ValueError) as problem:
             logger.warning("map settings not refreshed: %s", problem)
+        try:
+            next_actions.refresh(self._services.client, self._services.store)
+        except (httpx.HTTPStatusError, ValueError) as problem:
+            logger.warning("next best actions not refreshed: %s", problem)
 
 
 STORAGE_FULL_MESSAGE = (

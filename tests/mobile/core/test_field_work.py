@@ -175,3 +175,44 @@ def test_a_photo_is_labelled_by_its_bytes_not_its_name(tmp_path: Path) -> None:
         "iphone.HEIC": "image/heic",
         "unknown.png": "image/png",
     }
+
+
+def test_notifications_are_the_users_own_newest_first_and_read_offline(work: FieldWork) -> None:
+    def notification(n: int, recipient: str, created: str, read_at: str | None = None) -> tuple[str, dict[str, Any]]:
+        return "notification", {
+            "id": f"00000000-0000-0000-0000-00000000e{n:03d}",
+            "recipient_id": recipient,
+            "title": f"note {n}",
+            "created_at": created,
+            "read_at": read_at,
+        }
+
+    pulled(
+        work.store,
+        notification(1, ME, "2026-12-01T09:00:00+00:00"),
+        notification(2, ME, "2026-12-02T09:00:00+00:00"),
+        notification(3, ME, "2026-11-30T09:00:00+00:00", read_at="2026-11-30T10:00:00+00:00"),
+        notification(4, SOMEONE_ELSE, "2026-12-02T10:00:00+00:00"),
+    )
+    assert [n["title"] for n in work.notifications()] == ["note 2", "note 1", "note 3"]
+    assert [n["title"] for n in work.notifications(unread_only=True)] == ["note 2", "note 1"]
+    work.mark_notification_read("00000000-0000-0000-0000-00000000e002", at=datetime(2026, 12, 2, 11, 0, tzinfo=UTC))
+    assert [n["title"] for n in work.notifications(unread_only=True)] == ["note 1"]
+    [pending] = work.store.pending()
+    assert pending.entity == "notification" and pending.data == {"read_at": "2026-12-02T11:00:00+00:00"}
+    with pytest.raises(KeyError):
+        work.mark_notification_read("00000000-0000-0000-0000-00000000e999")
+
+
+def test_a_damaged_next_actions_list_costs_only_the_list(work: FieldWork) -> None:
+    from mobile.core import next_actions
+
+    work.store.set_state("next_actions", "{not json")
+    assert next_actions.load(work.store) == []
+    work.store.set_state(
+        "next_actions",
+        '[{"kind": "churn_risk", "title": "t", "detail": "d", "entity": "customer", "entity_id": "x", '
+        '"customer_id": "x", "customer_name": "X"}]',
+    )
+    [action] = next_actions.load(work.store)
+    assert (action.kind, action.customer_name) == ("churn_risk", "X")
