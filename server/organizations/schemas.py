@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from server.api.schemas import CountryCode, StrictModel
-from shared.enums import Tier
+from shared.enums import OpportunityStage, Tier
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -23,6 +23,7 @@ Clock = Annotated[str, AfterValidator(_clock)]
 VisitFrequencies = dict[Tier, Annotated[int, Field(ge=1, le=365)]]
 ServiceMinutes = dict[Tier, Annotated[int, Field(ge=1, le=480)]]
 VerificationRadii = dict[Tier, Annotated[float, Field(ge=10, le=5_000)]]
+StageProbabilities = dict[OpportunityStage, Annotated[int, Field(ge=0, le=100)]]
 
 
 class Lunch(StrictModel):
@@ -47,6 +48,11 @@ class OrganizationSettings(BaseModel):
     verification_radius_m: dict[Tier, float] = Field(description="How near a check-in must be, per tier")
     map_tile_url: str = Field(description="{z}/{x}/{y} tile URL template; empty: vector drawings only")
     map_attribution: str
+    stage_probabilities: dict[OpportunityStage, int] = Field(
+        description="Default win probability (%) per opportunity stage"
+    )
+    churn_margin: float = Field(description="At risk: days since the last order > usual interval x this")
+    at_risk_visit_factor: float = Field(description="An at-risk customer's visit frequency is multiplied by this")
 
 
 class OrganizationSettingsUpdate(StrictModel):
@@ -60,3 +66,6 @@ class OrganizationSettingsUpdate(StrictModel):
     verification_radius_m: VerificationRadii | None = None
     map_tile_url: str | None = Field(default=None, max_length=500)
     map_attribution: str | None = Field(default=None, max_length=300)
+    stage_probabilities: StageProbabilities | None = None
+    churn_margin: float | None = Field(default=None, ge=1, le=10)
+    at_risk_visit_factor: float | None = Field(default=None, ge=0.1, le=1)

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from server.access.actor import Actor
 from server.errors import Forbidden, InvalidInput
 from server.models import Organization
+from server.crm.opportunities import stage_probabilities
 from server.organizations.schemas import Lunch, OrganizationSettings, OrganizationSettingsUpdate
 from server.tracking.verification import DEFAULT_RADIUS_M
-from shared.enums import Tier
+from shared.enums import OpportunityStage, Tier
 from shared.value import TIER_VISIT_FREQUENCY_DAYS
 
 DEFAULT_SERVICE_MINUTES: dict[Tier, int] = {Tier.A: 45, Tier.B: 30, Tier.C: 20}
@@ -33,6 +34,9 @@ def effective_settings(org: Organization) -> OrganizationSettings:
         verification_radius_m={t: float(org.verification_radius_m.get(t, DEFAULT_RADIUS_M)) for t in Tier},
         map_tile_url=org.map_tile_url,
         map_attribution=org.map_attribution,
+        stage_probabilities=stage_probabilities(org),
+        churn_margin=org.churn_margin,
+        at_risk_visit_factor=org.at_risk_visit_factor,
     )
 
 
@@ -56,7 +60,9 @@ def change_settings(session: Session, actor: Actor, update: OrganizationSettings
     tile_url = changes.get("map_tile_url", org.map_tile_url)
     attribution = changes.get("map_attribution", org.map_attribution)
     _check_tiles(tile_url, attribution)
-    for name in ("visit_frequency_days", "service_minutes", "verification_radius_m"):
+    if "stage_probabilities" in changes:
+        _check_closed_stages(changes["stage_probabilities"])
+    for name in ("visit_frequency_days", "service_minutes", "verification_radius_m", "stage_probabilities"):
         if name in changes:
             # Per-tier maps merge: {"A": 7} changes tier A only.
             setattr(org, name, {**getattr(org, name), **{str(t): v for t, v in changes.pop(name).items()}})
@@ -67,6 +73,18 @@ def change_settings(session: Session, actor: Actor, update: OrganizationSettings
         setattr(org, name, value)
     session.flush()
     return effective_settings(org)
+
+
+def _check_closed_stages(probabilities: dict[OpportunityStage, int]) -> None:
+    """Won is certain and lost is gone: the forecast depends on it."""
+    fixed = {OpportunityStage.won: 100, OpportunityStage.lost: 0}
+    for stage, value in fixed.items():
+        if stage in probabilities and probabilities[stage] != value:
+            raise InvalidInput(
+                f"stage_probabilities: {stage} is always {value}",
+                code="INVALID_PROBABILITY",
+                extra={"field": "stage_probabilities"},
+            )
 
 
 def _check_timezone(zone: str | None) -> None:

@@ -273,3 +273,24 @@ def test_next_best_actions_and_the_planner_bring_an_at_risk_customer_forward(cli
     db.flush()
     rows = {row.id: row for row in load_planning_input(db, W.org_a, [W.r1], TODAY, 5).customers}
     assert rows[ids["k3"]].visit_frequency_days is None
+
+
+def test_crm_settings_are_read_and_changed_with_the_organisations(client, as_user):
+    settings = client.get("/api/v1/organizations/me/settings", headers=as_user("r1")).json()
+    assert settings["stage_probabilities"]["proposal"] == 50 and settings["churn_margin"] == 1.5
+    assert settings["at_risk_visit_factor"] == 0.5
+    changed = client.patch(
+        "/api/v1/organizations/me/settings",
+        json={"stage_probabilities": {"proposal": 35}, "churn_margin": 2, "at_risk_visit_factor": 0.75},
+        headers=as_user("admin_a"),
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["stage_probabilities"]["proposal"] == 35 and body["stage_probabilities"]["qualified"] == 25
+    assert (body["churn_margin"], body["at_risk_visit_factor"]) == (2, 0.75)
+    won = client.patch(
+        "/api/v1/organizations/me/settings", json={"stage_probabilities": {"won": 90}}, headers=as_user("admin_a")
+    )
+    assert won.status_code == 422 and won.json()["code"] == "INVALID_PROBABILITY"
+    too_low = client.patch("/api/v1/organizations/me/settings", json={"churn_margin": 0.5}, headers=as_user("admin_a"))
+    assert too_low.status_code == 422
