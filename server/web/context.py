@@ -13,11 +13,13 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from server.access.actor import Actor, load_actor
 from server.deps import AppSettings, DbSession, session_user
 from server.errors import Forbidden
-from server.models import Organization, User
+from server.models import Notification, Organization, User
 from server.organizations.settings import effective_settings
 from server.web.assets import missing_vendor_packages
 from server.web.session import SESSION_COOKIE, end_session, read_session
@@ -44,6 +46,7 @@ class Page:
     csrf: str
     tile_url: str
     tile_attribution: str
+    unread_notifications: int = 0
 
     @property
     def is_manager(self) -> bool:
@@ -56,6 +59,21 @@ class Page:
     def require_admin(self) -> None:
         if not self.actor.is_admin:
             raise Forbidden("This page is for admins", code="ROLE_FORBIDDEN")
+
+
+def unread_count(session: Session, org_id: uuid.UUID, user_id: uuid.UUID) -> int:
+    """For the header's Notifications link on every page (an index-only count)."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Notification.org_id == org_id,
+                Notification.recipient_id == user_id,
+                Notification.read_at.is_(None),
+                Notification.deleted_at.is_(None),
+            )
+        )
+        or 0
+    )
 
 
 def page_context(request: Request, session: DbSession, settings: AppSettings) -> Page:
@@ -75,6 +93,7 @@ def page_context(request: Request, session: DbSession, settings: AppSettings) ->
         csrf=web.csrf,
         tile_url=effective.map_tile_url,
         tile_attribution=effective.map_attribution,
+        unread_notifications=unread_count(session, user.org_id, user.id),
     )
 
 

@@ -17,6 +17,7 @@ from server.errors import AppError
 from server.unit_of_work import UnitOfWorkRoute
 from server.web.assets import mount_assets
 from server.web.context import SignInRequired, render, safe_next, sign_in_redirect
+from server.web.inbox import router as inbox_router
 from server.web.insight import router as insight_router
 from server.web.manage import router as manage_router
 from server.web.people import router as people_router
@@ -100,7 +101,7 @@ def logout(
 def install_web(app: FastAPI) -> None:
     mount_assets(app)
     app.include_router(router)
-    for pages in (people_router, insight_router, manage_router):
+    for pages in (people_router, insight_router, manage_router, inbox_router):
         app.include_router(pages)
 
     @app.exception_handler(SignInRequired)

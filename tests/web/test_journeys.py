@@ -515,3 +515,43 @@ def test_customers_filtered_and_territories_balanced(
     if apply.count():
         apply.click()
         page.wait_for_selector("#balance .form-message:has-text('Applied.')")
+
+
+def test_a_rules_notification_is_read_on_the_web(
+    context: Any, live_server: str, web_org: WebOrg, engine: Engine, web_shots
+) -> None:
+    """An admin's rule tells the manager about a new lead; the header counts it, the
+    notifications page shows it, and marking it read clears the count."""
+    manager_id = web_org.manager_ids[web_org.managers[0]]
+    admin = bearer(live_server, web_org.admin, PASSWORDS[Role.admin])
+    rule = httpx.post(
+        f"{live_server}/api/v1/workflow-rules",
+        headers=admin,
+        json={
+            "name": "Tell the manager",
+            "trigger": "lead_created",
+            "actions": [
+                {"type": "notify", "recipients": [str(manager_id)], "title": "New lead: {name}", "body": "From {city}"}
+            ],
+        },
+    )
+    assert rule.status_code == 201, rule.text
+    try:
+        lead = httpx.post(
+            f"{live_server}/api/v1/customers", headers=admin, json={"name": "Web Lead Bakery", "city": "Lyon"}
+        )
+        assert lead.status_code == 201, lead.text
+        page = context.new_page()
+        sign_in(page, live_server, web_org.managers[0], PASSWORDS[Role.manager], "/notifications?unread=true")
+        count = page.locator('header nav a[href="/notifications"] .count')
+        assert int(count.inner_text()) >= 1
+        row = page.locator("table.inbox tr.unread", has_text="New lead: Web Lead Bakery")
+        assert "From Lyon" in row.inner_text()
+        page.screenshot(path=str(web_shots / "notifications.png"), full_page=True)
+        unread_before = int(count.inner_text())
+        row.locator("button").click()
+        page.wait_for_function("() => !document.body.textContent.includes('New lead: Web Lead Bakery')")
+        after = page.locator('header nav a[href="/notifications"] .count')
+        assert (int(after.inner_text()) if after.count() else 0) == unread_before - 1
+    finally:
+        httpx.delete(f"{live_server}/api/v1/workflow-rules/{rule.json()['id']}", headers=admin)

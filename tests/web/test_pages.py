@@ -8,7 +8,7 @@ from typing import Any
 from shared.enums import Role
 from tests.web.conftest import PASSWORDS, WebOrg, axe_violations, sign_in
 
-MANAGER_PAGES = ["/", "/kpis", "/customers", "/territories", "/plans", "/exceptions", "/admin"]
+MANAGER_PAGES = ["/", "/kpis", "/customers", "/territories", "/plans", "/exceptions", "/admin", "/notifications"]
 
 
 def test_every_page_works_for_a_manager(
