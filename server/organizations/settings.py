@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
+from server.crm.opportunities import stage_probabilities
 from server.errors import Forbidden, InvalidInput
 from server.models import Organization
-from server.crm.opportunities import stage_probabilities
 from server.organizations.schemas import Lunch, OrganizationSettings, OrganizationSettingsUpdate
 from server.tracking.verification import DEFAULT_RADIUS_M
 from shared.enums import OpportunityStage, Tier
