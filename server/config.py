@@ -6,13 +6,17 @@ with the development default, so a forgotten SECRET_KEY can never reach producti
 
 from __future__ import annotations
 
+import os
+import secrets
 from enum import StrEnum
 from functools import lru_cache
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
+# The file, in the local cluster's state directory, that keeps this installation's own
+# secret when SECRET_KEY is not set (development and test only; production requires it).
+INSTALLATION_SECRET_FILE = "secret_key"
 
 
 class Environment(StrEnum):
@@ -27,7 +31,9 @@ class Settings(BaseSettings):
     environment: Environment = Field(default=Environment.development, alias="FIELDFORCE_ENV")
     # Unset: the project-local cluster under .fieldforce/ (see server/localdb.py).
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
-    secret_key: str = Field(default=DEVELOPMENT_SECRET, alias="SECRET_KEY")
+    # Unset outside production: a random secret made on first run and kept with the local
+    # cluster's state (never a constant in the code: that would let anyone mint tokens).
+    secret_key: str = Field(default="", alias="SECRET_KEY", repr=False)
     access_token_minutes: int = Field(default=15, alias="ACCESS_TOKEN_MINUTES", ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, alias="REFRESH_TOKEN_DAYS", ge=1, le=365)
     # Failed logins allowed per window, per account and per client address.
@@ -68,12 +74,14 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.environment is Environment.production:
-            if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
+            if len(self.secret_key) < 32:
                 raise ValueError(
                     "SECRET_KEY must be set to a random value of at least 32 characters when FIELDFORCE_ENV=production"
                 )
             if not self.database_url:
                 raise ValueError("DATABASE_URL must be set when FIELDFORCE_ENV=production")
+        elif not self.secret_key:
+            self.secret_key = installation_secret()
         return self
 
     def resolved_database_url(self) -> str:
@@ -83,6 +91,27 @@ class Settings(BaseSettings):
         from server import localdb
 
         return localdb.url()
+
+
+def installation_secret() -> str:
+    """This installation's random secret: read from the state directory, or made there on
+    first use (readable by its owner only). Every process of the installation (server
+    workers, job workers, the CLI) reads the same file, so their tokens agree."""
+    from server import localdb
+
+    path = localdb.state_dir() / INSTALLATION_SECRET_FILE
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
 
 
 def normalise_database_url(url: str) -> str:

@@ -6,8 +6,13 @@ session (users, devices)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import secrets
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from server.errors import ServiceUnavailable
 from server.models import RefreshToken, User
 from shared.enums import Role
 
@@ -27,15 +33,57 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 ACCESS_TOKEN_AUDIENCE = "fieldforce-api"
 
 
+# A password hash costs ~50 ms of one core and its memory: at most this many run at once
+# in a process, so a flood of logins (or anything else that hashes) cannot take every
+# worker thread; past a short wait the caller is told to come back (503 HASHING_BUSY).
+HASHING_SLOTS = max(2, os.cpu_count() or 2)
+HASHING_WAIT_S = 5.0
+_hashing = threading.BoundedSemaphore(HASHING_SLOTS)
+DEVICE_TOKEN_PREFIX = "hmac-sha256$"
+
+
+class HashingBusy(ServiceUnavailable):
+    """Every hashing slot stayed taken for HASHING_WAIT_S."""
+
+    code = "HASHING_BUSY"
+
+
+@contextmanager
+def hashing_slot() -> Iterator[None]:
+    if not _hashing.acquire(timeout=HASHING_WAIT_S):
+        raise HashingBusy("Too many password checks at once; try again in a moment", headers={"Retry-After": "2"})
+    try:
+        yield
+    finally:
+        _hashing.release()
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with hashing_slot():
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    with hashing_slot():
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def device_token_hash(secret_key: str, token: str) -> str:
+    """Device tokens are random secrets, not passwords: a keyed hash (HMAC-SHA256 with the
+    installation's secret) costs microseconds to check, so a wrong token costs nothing."""
+    digest = hmac.new(secret_key.encode(), b"device-token:" + token.encode(), hashlib.sha256).hexdigest()
+    return DEVICE_TOKEN_PREFIX + digest
+
+
+def verify_device_token(secret_key: str, stored: str, token: str) -> bool:
+    """Constant time for keyed hashes; a token stored before keyed hashes (argon2) is checked
+    once through the bounded hashing slots (the caller then stores it keyed)."""
+    if stored.startswith(DEVICE_TOKEN_PREFIX):
+        return hmac.compare_digest(stored, device_token_hash(secret_key, token))
+    return verify_password(stored, token)
 
 
 @dataclass(frozen=True)

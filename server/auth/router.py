@@ -48,7 +48,10 @@ def refresh(body: RefreshRequest, session: DbSession, settings: AppSettings) -> 
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Change your password",
 )
-def change_password(body: PasswordChange, session: DbSession, actor: CurrentActor) -> None:
+def change_password(
+    body: PasswordChange, request: Request, session: DbSession, settings: AppSettings, actor: CurrentActor
+) -> None:
     user = session.get(User, actor.user_id)
     assert user is not None
-    service.change_password(session, user, body.current_password, body.new_password)
+    client_address = request.client.host if request.client else None
+    service.change_password(session, settings, user, body.current_password, body.new_password, client_address)

@@ -43,10 +43,27 @@ def _now() -> datetime:
 
 
 def throttle_keys(username: str, client_address: str | None) -> list[str]:
-    keys = [f"account:{username.strip().lower()}"]
+    """The account's key is its email whichever way it is written (`org-slug/email` is the
+    same account, not a second budget), and the client's address."""
+    email = username.strip().lower().rsplit("/", 1)[-1]
+    keys = [f"account:{email}"]
     if client_address:
         keys.append(f"address:{client_address}")
     return keys
+
+
+def claim_account(session: Session, keys: list[str]) -> None:
+    """One password check per account at a time (a transaction-scoped advisory lock): the
+    check, the password and the count then happen as one step, so concurrent wrong
+    passwords cannot all be checked before any is counted. A second login to the same
+    account in the same instant is told to retry in a second."""
+    taken = session.scalar(select(func.pg_try_advisory_xact_lock(func.hashtextextended(keys[0], 0))))
+    if not taken:
+        raise TooManyRequests(
+            "Another sign-in to this account is being checked; retry in a second",
+            code="LOGIN_THROTTLED",
+            headers={"Retry-After": "1"},
+        )
 
 
 def check_throttle(session: Session, settings: Settings, keys: list[str]) -> None:
@@ -126,6 +143,7 @@ def check_credentials(
     the password, count a failure (kept even though the request fails) or clear the
     account's failures."""
     keys = throttle_keys(username, client_address)
+    claim_account(session, keys)
     check_throttle(session, settings, keys)
     try:
         user = authenticate(session, username, password)
@@ -184,9 +202,18 @@ def rotate_refresh_token(session: Session, settings: Settings, token: str) -> To
     return issue_tokens(session, settings, user, family_id=row.family_id)
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
+def change_password(
+    session: Session, settings: Settings, user: User, current: str, new: str, client_address: str | None = None
+) -> None:
+    """The current password is checked under the login's own budget (a stolen access token
+    must not become unlimited password guesses)."""
+    keys = throttle_keys(user.email, client_address)
+    claim_account(session, keys)
+    check_throttle(session, settings, keys)
     if not verify_password(user.password_hash, current):
+        record_failure(session, keys)
         raise InvalidCredentials("The current password is wrong")
+    clear_account_failures(session, user.email)
     user.password_hash = hash_password(new)
     revoke_all_sessions(session, user)
     session.flush()

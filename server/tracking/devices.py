@@ -11,7 +11,8 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
-from server.access.credentials import hash_password
+from server.access.credentials import device_token_hash
+from server.config import get_settings
 from server.access.policy import Policy, WriteContext
 from server.access.references import check_user_ref
 from server.access.visibility import sees_person
@@ -63,7 +64,7 @@ class DevicePolicy(Policy[Device]):
 def hash_device_token(ctx: WriteContext, values: dict[str, Any]) -> None:
     if "token" in values:
         token = values.pop("token")
-        values["token_hash"] = hash_password(token) if token else None
+        values["token_hash"] = device_token_hash(get_settings().secret_key, token) if token else None
 
 
 def add_has_token(session: Session, devices: list[Device], rows: list[dict[str, Any]]) -> None:

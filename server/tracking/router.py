@@ -85,7 +85,8 @@ async def tracker_report(request: Request, session: DbSession) -> Response:
     except (PointInvalid, ValueError, UnicodeDecodeError) as problem:
         raise InvalidInput(f"Malformed report: {problem}", code="MALFORMED_REPORT", status=400) from None
 
-    await run_in_threadpool(service.store_tracker_report, session, report, is_json)
+    client = request.client.host if request.client else ""
+    await run_in_threadpool(service.store_tracker_report, session, report, is_json, client)
     return Response(status_code=200)
 
 

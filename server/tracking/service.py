@@ -13,11 +13,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
-from server.access.credentials import verify_password
+from server.access.credentials import DEVICE_TOKEN_PREFIX, device_token_hash, verify_device_token
+from server.config import get_settings
 from server.access.visibility import sees_person
-from server.errors import InvalidInput, NotFound, Unauthorized
+from server.errors import InvalidInput, NotFound, TooManyRequests, Unauthorized
 from server.geo import point_out
 from server.models import Customer, Device, LastPosition, Organization, Position, User, Visit, Workday
+from server.tracking.throttle import tracker_failures
 from server.tracking.geometry import Fix, distance_m, longest_dwell_minutes, simplify, stops
 from server.tracking.ingest import IngestReport, PointInvalid, point_from_app, store_positions
 from server.tracking.osmand import TrackerReport
@@ -254,14 +256,28 @@ def ingest_app_batch(session: Session, actor: Actor, device_key: str, raw_points
     return {"stored": report.stored, "duplicates": report.duplicates, "rejected": report.rejected}
 
 
-def store_tracker_report(session: Session, report: TrackerReport, is_json: bool) -> None:
-    """A tracker app's report (OsmAnd/Traccar protocol): its device by identifier, its token checked."""
+def store_tracker_report(session: Session, report: TrackerReport, is_json: bool, client: str = "") -> None:
+    """A tracker app's report (OsmAnd/Traccar protocol): its device by identifier, its token
+    checked (a keyed hash), failures throttled per device and per address."""
+    keys = [f"device:{report.identifier}", f"address:{client}"]
+    wait = tracker_failures.retry_after(keys)
+    if wait is not None:
+        raise TooManyRequests(
+            f"Too many wrong tokens; try again in {wait} s",
+            code="TRACKER_THROTTLED",
+            headers={"Retry-After": str(wait)},
+        )
     device = session.scalar(select(Device).where(Device.identifier == report.identifier, Device.deleted_at.is_(None)))
     if device is None:
         # The protocol's own answers: 400 to the query form, 404 to the JSON one.
         raise InvalidInput(
             f"Unknown device {report.identifier!r}", code="UNKNOWN_DEVICE", status=404 if is_json else 400
         )
-    if device.token_hash is not None and not (report.token and verify_password(device.token_hash, report.token)):
-        raise Unauthorized("This device reports with a token", code="DEVICE_TOKEN_REQUIRED")
+    if device.token_hash is not None:
+        secret = get_settings().secret_key
+        if not (report.token and verify_device_token(secret, device.token_hash, report.token)):
+            tracker_failures.failed(keys)
+            raise Unauthorized("This device reports with a token", code="DEVICE_TOKEN_REQUIRED")
+        if not device.token_hash.startswith(DEVICE_TOKEN_PREFIX):
+            device.token_hash = device_token_hash(secret, report.token)  # stored before keyed hashes
     store_positions(session, device, [report.point])

@@ -146,3 +146,14 @@ def as_user(world: World) -> Any:
         return {"Authorization": f"Bearer {token_for(world, who)}"}
 
     return headers
+
+
+@pytest.fixture(autouse=True)
+def forget_tracker_failures() -> Iterator[None]:
+    """Wrong tracker tokens are counted per process (server/tracking/throttle.py): one test's
+    failures must not throttle the next test's reports."""
+    from server.tracking.throttle import tracker_failures
+
+    tracker_failures.clear()
+    yield
+    tracker_failures.clear()

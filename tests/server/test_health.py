@@ -31,3 +31,19 @@ def test_production_refuses_the_default_secret():
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         Settings(FIELDFORCE_ENV=Environment.production, DATABASE_URL="postgresql://x/y")
     Settings(FIELDFORCE_ENV=Environment.production, DATABASE_URL="postgresql://x/y", SECRET_KEY="s" * 40)
+
+
+def test_each_installation_makes_its_own_secret(tmp_path, monkeypatch):
+    """No secret is a constant in the code: unset, each installation makes a random one on
+    first run, keeps it with its cluster's state (owner-only), and every process reads it."""
+    import stat
+
+    monkeypatch.setenv("FIELDFORCE_STATE_DIR", str(tmp_path / "one"))
+    first = Settings(FIELDFORCE_ENV=Environment.development).secret_key
+    assert len(first) >= 48
+    assert Settings(FIELDFORCE_ENV=Environment.test).secret_key == first  # another process, same file
+    kept = tmp_path / "one" / "secret_key"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    monkeypatch.setenv("FIELDFORCE_STATE_DIR", str(tmp_path / "two"))
+    assert Settings(FIELDFORCE_ENV=Environment.development).secret_key != first
+    assert "secret_key" not in repr(Settings(FIELDFORCE_ENV=Environment.development, SECRET_KEY="x" * 40))

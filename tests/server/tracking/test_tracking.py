@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy import select, text
 from server.access.credentials import hash_password
 from server.models import Device, LastPosition, Position, User, Visit, Workday
 from server.tracking.retention import purge_positions
+from server.tracking.throttle import tracker_failures
 from shared.geo import haversine_m
 from tests.server.world import WORLD as W
 
@@ -191,7 +193,15 @@ def test_tracker_errors(client, db, method, kwargs, status, code):
     assert stored(db) == []
 
 
-def test_a_device_with_a_token_needs_it(client, db):
+@pytest.fixture
+def fresh_throttle():
+    tracker_failures.clear()
+    yield tracker_failures
+    tracker_failures.clear()
+
+
+def test_a_device_with_a_token_needs_it(client, db, fresh_throttle):
+    """A token stored before keyed hashes (argon2) still opens, once, and is stored keyed."""
     device = db.get(Device, W.r1_phone)
     device.token_hash = hash_password("tracker-secret-token")
     db.flush()
@@ -199,6 +209,55 @@ def test_a_device_with_a_token_needs_it(client, db):
     assert client.get("/api/v1/tracking/osmand", params=query).status_code == 401
     assert client.get("/api/v1/tracking/osmand", params={**query, "token": "wrong-token-value"}).status_code == 401
     assert client.get("/api/v1/tracking/osmand", params={**query, "token": "tracker-secret-token"}).status_code == 200
+    db.refresh(device)
+    assert device.token_hash is not None and device.token_hash.startswith("hmac-sha256$")
+    assert client.get("/api/v1/tracking/osmand", params={**query, "token": "tracker-secret-token"}).status_code == 200
+
+
+def test_wrong_tracker_tokens_cost_nothing_and_are_throttled(client, as_user, db, fresh_throttle):
+    """The stall: ~100 wrong-token reports used to cost a password hash each (18 s for an
+    ordinary request behind them). Now a keyed hash, and the device and the address are
+    throttled after 10 failures in a minute (429 with Retry-After, nothing checked)."""
+    made = client.post(
+        "/api/v1/devices", json={"identifier": "r2-tracker", "token": "a-long-device-token"}, headers=as_user("r2")
+    )
+    assert made.status_code == 201
+    stored_hash = db.scalar(select(Device.token_hash).where(Device.identifier == "r2-tracker"))
+    assert stored_hash is not None and stored_hash.startswith("hmac-sha256$") and "a-long" not in stored_hash
+    query = {"id": "r2-tracker", "lat": "45.75", "lon": "4.85"}
+    started = time.perf_counter()
+    answers = [
+        client.get("/api/v1/tracking/osmand", params={**query, "token": f"wrong-token-{n:04d}"}) for n in range(100)
+    ]
+    took = time.perf_counter() - started
+    assert [a.status_code for a in answers[:10]] == [401] * 10
+    assert {a.status_code for a in answers[10:]} == {429}
+    assert answers[-1].json()["code"] == "TRACKER_THROTTLED" and int(answers[-1].headers["Retry-After"]) >= 1
+    assert took < 5, f"100 wrong-token reports took {took:.1f} s"
+    ordinary = time.perf_counter()
+    assert client.get("/api/v1/users/me", headers=as_user("r1")).status_code == 200
+    assert time.perf_counter() - ordinary < 1
+    # Once the minute is over (cleared here), the right token works again.
+    fresh_throttle.clear()
+    assert client.get("/api/v1/tracking/osmand", params={**query, "token": "a-long-device-token"}).status_code == 200
+
+
+def test_password_hashing_has_a_bounded_number_of_slots():
+    from server.access import credentials
+
+    taken = [credentials._hashing.acquire(timeout=1) for _ in range(credentials.HASHING_SLOTS)]
+    assert all(taken)
+    try:
+        original = credentials.HASHING_WAIT_S
+        credentials.HASHING_WAIT_S = 0.05
+        with pytest.raises(credentials.HashingBusy) as busy:
+            credentials.verify_password(None, "whatever")
+        assert busy.value.status == 503 and busy.value.code == "HASHING_BUSY"
+    finally:
+        credentials.HASHING_WAIT_S = original
+        for _ in taken:
+            credentials._hashing.release()
+    assert credentials.verify_password(credentials.hash_password("pw-123456"), "pw-123456")
 
 
 def test_device_registration(client, as_user):
