@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,14 +38,22 @@ class Device(TenantMixin, Base):
     @classmethod
     def __extra_table_args__(cls) -> tuple[object, ...]:
         # Tracker apps name themselves by identifier alone (no organisation in the
-        # request), so identifiers are unique across the whole installation.
-        return (tenant_fk("user_id", "users"), UniqueConstraint("identifier"))
+        # request), so live identifiers are unique across the whole installation; a
+        # removed device's identifier may be registered again.
+        return (
+            tenant_fk("user_id", "users"),
+            Index("uq_devices_identifier_live", "identifier", unique=True, postgresql_where=text("deleted_at IS NULL")),
+        )
 
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
     identifier: Mapped[str] = mapped_column(String(100), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
-    # argon2 hash of an optional per-device token (then tracker reports must carry it)
+    # keyed hash (HMAC-SHA256) of an optional per-device token (then tracker reports must carry it)
     token_hash: Mapped[str | None] = mapped_column(String(255))
+    # The latest telemetry, from any report (heartbeats without coordinates too).
+    last_report_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    battery_pct: Mapped[float | None] = mapped_column(Float)
+    charging: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Position(Base):
@@ -70,6 +79,9 @@ class Position(Base):
     battery_pct: Mapped[float | None] = mapped_column(Float)
     charging: Mapped[bool | None] = mapped_column(Boolean)
     activity: Mapped[str | None] = mapped_column(String(32))
+    # False: the device flagged the fix as not valid. Kept, but never a last position, a
+    # track point or evidence of a visit.
+    valid: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
 
 
 class LastPosition(Base):

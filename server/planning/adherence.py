@@ -113,6 +113,7 @@ def _driven_m(session: Session, org_id: uuid.UUID, rep_id: uuid.UUID, day_begins
             Position.user_id == rep_id,
             Position.device_time >= day_begins,
             Position.device_time < day_begins + timedelta(days=1),
+            Position.valid,
         )
         .order_by(Position.device_time)
     ).all()

@@ -170,7 +170,7 @@ WITH fixes AS (
            lag(p.device_time) OVER w AS prev_time, lag(p.lat) OVER w AS prev_lat, lag(p.lon) OVER w AS prev_lon
     FROM positions p
     WHERE p.org_id = :org AND p.user_id = ANY(:reps) AND p.device_time >= :start_ts AND p.device_time < :end_ts
-      AND (p.accuracy_m IS NULL OR p.accuracy_m <= {TRACK_ACCURACY_M})
+      AND (p.accuracy_m IS NULL OR p.accuracy_m <= {TRACK_ACCURACY_M}) AND p.valid
     WINDOW w AS (PARTITION BY p.user_id ORDER BY p.device_time)
 ), segments AS (
     SELECT user_id, (prev_time AT TIME ZONE :tz)::date AS day,

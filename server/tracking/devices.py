@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
 from server.access.credentials import device_token_hash
-from server.config import get_settings
 from server.access.policy import Policy, WriteContext
 from server.access.references import check_user_ref
 from server.access.visibility import sees_person
 from server.api.resource import ResourceSpec
 from server.api.schemas import StrictModel, TenantRead
+from server.config import get_settings
 from server.models import Device
 
 Identifier = Field(pattern=r"^[A-Za-z0-9._:-]{3,100}$", description="What the phone or tracker app reports as its id")

@@ -42,6 +42,8 @@ class PositionIn:
     battery_pct: float | None = None
     charging: bool | None = None
     activity: str | None = None
+    # False: the device said the fix is not valid (kept, flagged, never used as a position).
+    valid: bool = True
 
 
 @dataclass
@@ -124,12 +126,12 @@ def point_from_app(raw: Any, now: datetime | None = None) -> PositionIn:
 _INSERT = text(
     """
     INSERT INTO positions (org_id, device_id, user_id, device_time, lat, lon, accuracy_m, speed_mps, heading,
-                           altitude_m, battery_pct, charging, activity)
+                           altitude_m, battery_pct, charging, activity, valid)
     SELECT :org_id, :device_id, :user_id, p.*
       FROM unnest(CAST(:times AS timestamptz[]), CAST(:lats AS float8[]), CAST(:lons AS float8[]),
                   CAST(:accuracies AS float8[]), CAST(:speeds AS float8[]), CAST(:headings AS float8[]),
                   CAST(:altitudes AS float8[]), CAST(:batteries AS float8[]), CAST(:charging AS boolean[]),
-                  CAST(:activities AS text[])) AS p
+                  CAST(:activities AS text[]), CAST(:valid AS boolean[])) AS p
     ON CONFLICT (device_id, device_time) DO NOTHING
     """
 )
@@ -171,10 +173,14 @@ def store_positions(session: Session, device: Device, points: list[PositionIn]) 
             "batteries": [p.battery_pct for p in rows],
             "charging": [p.charging for p in rows],
             "activities": [p.activity for p in rows],
+            "valid": [p.valid for p in rows],
         },
     )
     stored = rows_affected(result)
-    newest = max(rows, key=lambda p: p.time)
+    usable = [p for p in rows if p.valid]
+    if not usable:
+        return stored, len(points) - stored  # flagged fixes never move the last position
+    newest = max(usable, key=lambda p: p.time)
     moved = session.execute(
         _LAST,
         {

@@ -25,9 +25,15 @@ KNOT_MPS = 0.514444
 
 @dataclass(frozen=True)
 class TrackerReport:
+    """A report; `point` is None for a heartbeat or status report without coordinates
+    (its battery and charging are still kept on the device)."""
+
     identifier: str
     token: str | None
-    point: PositionIn
+    point: PositionIn | None
+    time: datetime
+    battery_pct: float | None = None
+    charging: bool | None = None
 
 
 def _flag(value: Any) -> bool | None:
@@ -54,6 +60,12 @@ def from_parameters(params: Mapping[str, str]) -> TrackerReport:
         if len(parts) != 2:
             raise PointInvalid("location must be 'lat,lon'")
         values["lat"], values["lon"] = parts[0].strip(), parts[1].strip()
+    moment = _time(values.get("timestamp"))
+    battery = bounded_number(values, "batt", 0, 100)
+    charging = _flag(values.get("charge"))
+    token = params.get("token")
+    if _no_coordinates(values.get("lat"), values.get("lon")):
+        return TrackerReport(str(identifier)[:100], token, None, moment, battery, charging)
     speed_knots = bounded_number(values, "speed", 0, 2_000)
     heading_key = "bearing" if "bearing" in values else "heading"
     heading = bounded_number(values, heading_key, 0, 360)
@@ -64,20 +76,24 @@ def from_parameters(params: Mapping[str, str]) -> TrackerReport:
     if accuracy is None and values.get("hdop"):
         hdop = bounded_number(values, "hdop", 0, 100)
         accuracy = hdop * 5 if hdop is not None else None  # ~5 m per unit of HDOP for phone GNSS
-    if _flag(values.get("valid")) is False:
-        raise PointInvalid("the device marked this fix as not valid")
     point = PositionIn(
-        time=_time(values.get("timestamp")),
+        time=moment,
         lat=lat,
         lon=lon,
         accuracy_m=accuracy,
         speed_mps=speed_knots * KNOT_MPS if speed_knots is not None else None,
         heading=heading,
         altitude_m=bounded_number(values, "altitude", -1_000, 20_000),
-        battery_pct=bounded_number(values, "batt", 0, 100),
-        charging=_flag(values.get("charge")),
+        battery_pct=battery,
+        charging=charging,
+        valid=_flag(values.get("valid")) is not False,
     )
-    return TrackerReport(str(identifier)[:100], params.get("token"), point)
+    return TrackerReport(str(identifier)[:100], token, point, moment, battery, charging)
+
+
+def _no_coordinates(lat: Any, lon: Any) -> bool:
+    """Neither coordinate: a heartbeat. One without the other is a malformed report."""
+    return (lat is None or lat == "") and (lon is None or lon == "")
 
 
 def from_json(body: Any) -> TrackerReport:
@@ -87,9 +103,14 @@ def from_json(body: Any) -> TrackerReport:
     location = body.get("location")
     if not identifier:
         raise PointInvalid("device_id is missing")
-    if not isinstance(location, dict) or not isinstance(location.get("coords"), dict):
-        raise PointInvalid("location.coords is missing")
-    coords = location["coords"]
+    if location is None:
+        location = {}
+    if not isinstance(location, dict):
+        raise PointInvalid("location must be an object")
+    raw_coords = location.get("coords")
+    if raw_coords is not None and not isinstance(raw_coords, dict):
+        raise PointInvalid("location.coords must be an object")
+    coords: dict[str, Any] = raw_coords or {}
     values = {
         "lat": coords.get("latitude"),
         "lon": coords.get("longitude"),
@@ -104,23 +125,30 @@ def from_json(body: Any) -> TrackerReport:
     level = battery.get("level")
     values["batt"] = level * 100 if isinstance(level, int | float) and level >= 0 else None
     activity: dict[str, Any] = raw_activity if isinstance(raw_activity, dict) else {}
+    token = body.get("token")
+    moment = _time(location.get("timestamp"))
+    battery_pct = bounded_number(values, "batt", 0, 100)
+    charging = battery.get("is_charging") if isinstance(battery.get("is_charging"), bool) else None
+    if _no_coordinates(values["lat"], values["lon"]):
+        return TrackerReport(str(identifier)[:100], str(token) if token else None, None, moment, battery_pct, charging)
     lat = bounded_number(values, "lat", -90, 90, required=True)
     lon = bounded_number(values, "lon", -180, 180, required=True)
     assert lat is not None and lon is not None
     point = PositionIn(
-        time=_time(location.get("timestamp")),
+        time=moment,
         lat=lat,
         lon=lon,
         accuracy_m=bounded_number(values, "accuracy", 0, 100_000),
         speed_mps=bounded_number(values, "speed", 0, 1_000),
         heading=bounded_number(values, "heading", 0, 360),
         altitude_m=bounded_number(values, "altitude", -1_000, 20_000),
-        battery_pct=bounded_number(values, "batt", 0, 100),
-        charging=battery.get("is_charging") if isinstance(battery.get("is_charging"), bool) else None,
+        battery_pct=battery_pct,
+        charging=charging,
         activity=str(activity.get("type"))[:32] if activity.get("type") else None,
+        # Traccar Client's JSON has no validity flag of its own; `location.valid` if sent
+        valid=location.get("valid") is not False,
     )
-    token = body.get("token")
-    return TrackerReport(str(identifier)[:100], str(token) if token else None, point)
+    return TrackerReport(str(identifier)[:100], str(token) if token else None, point, moment, battery_pct, charging)
 
 
 def _negative(value: Any) -> bool:

@@ -14,16 +14,16 @@ from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
 from server.access.credentials import DEVICE_TOKEN_PREFIX, device_token_hash, verify_device_token
-from server.config import get_settings
 from server.access.visibility import sees_person
+from server.config import get_settings
 from server.errors import InvalidInput, NotFound, TooManyRequests, Unauthorized
 from server.geo import point_out
 from server.models import Customer, Device, LastPosition, Organization, Position, User, Visit, Workday
-from server.tracking.throttle import tracker_failures
 from server.tracking.geometry import Fix, distance_m, longest_dwell_minutes, simplify, stops
 from server.tracking.ingest import IngestReport, PointInvalid, point_from_app, store_positions
 from server.tracking.osmand import TrackerReport
 from server.tracking.privacy import sharing_window, sharing_windows
+from server.tracking.throttle import tracker_failures
 
 MAX_TRACK_SPAN = timedelta(days=7)
 
@@ -76,6 +76,7 @@ def fixes_between(session: Session, actor: Actor, user_id: uuid.UUID, start: dat
                 Position.org_id == actor.org_id,
                 Position.device_time >= start,
                 Position.device_time < end,
+                Position.valid,
             )
             .order_by(Position.device_time)
         )
@@ -280,4 +281,12 @@ def store_tracker_report(session: Session, report: TrackerReport, is_json: bool,
             raise Unauthorized("This device reports with a token", code="DEVICE_TOKEN_REQUIRED")
         if not device.token_hash.startswith(DEVICE_TOKEN_PREFIX):
             device.token_hash = device_token_hash(secret, report.token)  # stored before keyed hashes
-    store_positions(session, device, [report.point])
+    if report.point is not None:
+        store_positions(session, device, [report.point])
+    # Telemetry from every report, heartbeats included; never backwards in device time.
+    if device.last_report_at is None or report.time >= device.last_report_at:
+        device.last_report_at = report.time
+        if report.battery_pct is not None:
+            device.battery_pct = report.battery_pct
+        if report.charging is not None:
+            device.charging = report.charging

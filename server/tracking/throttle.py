@@ -36,9 +36,7 @@ class FailureThrottle:
         now = time.monotonic() if now is None else now
         with self._lock:
             waits = [
-                self.window_s - (now - recent[0])
-                for key in keys
-                if len(recent := self._recent(key, now)) >= self.limit
+                self.window_s - (now - recent[0]) for key in keys if len(recent := self._recent(key, now)) >= self.limit
             ]
         return max(1, int(max(waits)) + 1) if waits else None
 

@@ -161,6 +161,31 @@ def test_traccar_client_json(client, db):
     assert (fix.battery_pct, fix.charging, fix.activity, fix.heading) == (pytest.approx(42), True, "in_vehicle", 12.5)
 
 
+def test_reports_trackers_send_in_normal_operation_are_accepted(client, db):
+    """A tracker retries anything but 2xx forever: a fix it flags invalid and a heartbeat
+    without coordinates are accepted; the first is kept but never moves the rep, the second
+    keeps the battery and creates no track point."""
+    good = {"id": "r1-phone", "lat": "45.75", "lon": "4.85", "timestamp": "1793610000"}
+    assert client.get("/api/v1/tracking/osmand", params=good).status_code == 200
+    invalid = {"id": "r1-phone", "lat": "45.10", "lon": "4.10", "timestamp": "1793610060", "valid": "false"}
+    assert client.get("/api/v1/tracking/osmand", params=invalid).status_code == 200
+    heartbeat = {"id": "r1-phone", "timestamp": "1793610120", "batt": "37", "charge": "true"}
+    assert client.get("/api/v1/tracking/osmand", params=heartbeat).status_code == 200
+    status_json = {"device_id": "r1-phone", "location": {"timestamp": 1793610180, "battery": {"level": 0.36}}}
+    assert client.post("/api/v1/tracking/osmand", json=status_json).status_code == 200
+    assert client.post("/api/v1/tracking/osmand", json={"device_id": "r1-phone"}).status_code == 200
+
+    rows = db.execute(
+        select(Position.lat, Position.valid).where(Position.user_id == W.r1).order_by(Position.device_time)
+    ).all()
+    assert [(round(lat, 2), valid) for lat, valid in rows] == [(45.75, True), (45.10, False)]
+    last = db.get(LastPosition, W.r1)
+    assert last is not None and round(last.lat, 2) == 45.75
+    device = db.get(Device, W.r1_phone)
+    db.refresh(device)
+    assert device.battery_pct == pytest.approx(36) and device.charging is True
+
+
 @pytest.mark.parametrize(
     ("method", "kwargs", "status", "code"),
     [
@@ -175,7 +200,14 @@ def test_traccar_client_json(client, db):
         ("GET", {"params": {"lat": "1", "lon": "1"}}, 400, "MALFORMED_REPORT"),
         ("GET", {"params": {"id": "r1-phone", "lat": "200", "lon": "1"}}, 400, "MALFORMED_REPORT"),
         ("POST", {"content": b"{not json", "headers": {"Content-Type": "application/json"}}, 400, "MALFORMED_REPORT"),
-        ("POST", {"json": {"device_id": "r1-phone"}}, 400, "MALFORMED_REPORT"),
+        (
+            "POST",
+            {"json": {"device_id": "r1-phone", "location": {"coords": {"latitude": 45}}}},
+            400,
+            "MALFORMED_REPORT",
+        ),
+        ("GET", {"params": {"id": "r1-phone", "lat": "45.7"}}, 400, "MALFORMED_REPORT"),
+        ("POST", {"json": {"device_id": "r1-phone", "location": "here"}}, 400, "MALFORMED_REPORT"),
         (
             "POST",
             {
@@ -459,3 +491,13 @@ def test_retention_deletes_only_old_positions(client, as_user, db, session_facto
     assert purge_positions(session_factory, 180, batch=1) == 1
     assert len(stored(db)) == 51
     assert db.get(Device, W.r1_phone) is not None  # the device stays
+
+
+def test_a_removed_devices_identifier_can_be_registered_again(client, as_user):
+    first = client.post("/api/v1/devices", json={"identifier": "shared-tracker-7"}, headers=as_user("r2"))
+    assert first.status_code == 201
+    taken = client.post("/api/v1/devices", json={"identifier": "shared-tracker-7"}, headers=as_user("r1"))
+    assert taken.status_code == 409
+    assert client.delete(f"/api/v1/devices/{first.json()['id']}", headers=as_user("r2")).status_code == 204
+    again = client.post("/api/v1/devices", json={"identifier": "shared-tracker-7"}, headers=as_user("r1"))
+    assert again.status_code == 201, again.text
