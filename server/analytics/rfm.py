@@ -13,8 +13,9 @@ Per customer, set-based in one statement:
   once a customer has ordered on three different days: (last - first) / (days - 1);
 - churn risk: days since the last order > usual interval x the organisation's margin.
 
-Only customers whose segment or risk changed are written back to `customers` (that
-row syncs to phones); the details go to `customer_analytics`.
+Everything goes to `customer_analytics`, beside the customer row rather than on it: a night
+that moves many segments must not make every phone download its territory again. The
+API shows the segment and risk with each customer and filters on them.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from datetime import date
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-
-from server.db import rows_affected
 
 SEGMENTS = ("champions", "loyal", "new", "needs_attention", "at_risk", "hibernating", "lost", "no_purchases")
 
@@ -77,6 +76,9 @@ WITH org AS (
                     AND (:today - l.last_order_date) > l.usual_interval * (SELECT churn_margin FROM org), false)
                AS churn_risk
       FROM labelled l
+), before AS (
+    -- The snapshot before this run's writes: what changed is counted against it.
+    SELECT customer_id, segment, churn_risk FROM customer_analytics WHERE org_id = :org_id
 ), stored AS (
     INSERT INTO customer_analytics AS ca (customer_id, org_id, last_order_date, recency_days, orders_12m,
                                           revenue_12m, r_score, f_score, m_score, segment,
@@ -90,18 +92,16 @@ WITH org AS (
         r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score, m_score = EXCLUDED.m_score,
         segment = EXCLUDED.segment, usual_interval_days = EXCLUDED.usual_interval_days,
         churn_risk = EXCLUDED.churn_risk, computed_at = EXCLUDED.computed_at
-    RETURNING 1
+    RETURNING customer_id
 )
-UPDATE customers c
-   SET rfm_segment = f.segment, churn_risk = f.churn_risk
-  FROM final f
- WHERE c.id = f.customer_id AND c.org_id = :org_id
-   AND (c.rfm_segment IS DISTINCT FROM f.segment OR c.churn_risk IS DISTINCT FROM f.churn_risk)
+-- (a data-modifying CTE runs whether or not it is read)
+SELECT count(*) FROM final f LEFT JOIN before b USING (customer_id)
+ WHERE (b.customer_id IS NULL OR b.segment IS DISTINCT FROM f.segment OR b.churn_risk IS DISTINCT FROM f.churn_risk)
 """
 )
 
 
 def recompute_customer_analytics(session: Session, org_id: uuid.UUID, *, today: date | None = None) -> dict[str, int]:
     """One organisation; returns how many customers changed segment or risk."""
-    changed = rows_affected(session.execute(RECOMPUTE, {"org_id": org_id, "today": today or date.today()}))
-    return {"changed": changed}
+    changed = session.execute(RECOMPUTE, {"org_id": org_id, "today": today or date.today()}).scalar_one()
+    return {"changed": int(changed)}

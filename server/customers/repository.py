@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from server.access.actor import Actor
 from server.access.visibility import sees_customer
 from server.api.filters import parse_bbox, parse_near
-from server.models import Customer, Territory
+from server.models import Customer, CustomerAnalytics, Territory
 
 
 def geography_point(lat: float, lon: float) -> Any:
@@ -37,7 +37,30 @@ def apply_customer_filters(stmt: Select[Any], query: Any) -> Select[Any]:
         stmt = stmt.where(
             func.ST_DWithin(Customer.location, geography_point(circle.lat, circle.lon), circle.radius_m, False)
         )
+    # RFM segment and churn risk live beside the customer (customer_analytics, a job's output).
+    if query.rfm_segment is not None or query.churn_risk is not None:
+        analysed = select(CustomerAnalytics.customer_id)
+        if query.rfm_segment is not None:
+            analysed = analysed.where(CustomerAnalytics.segment == query.rfm_segment)
+        if query.churn_risk is not None:
+            analysed = analysed.where(CustomerAnalytics.churn_risk.is_(query.churn_risk))
+        stmt = stmt.where(Customer.id.in_(analysed))
     return stmt
+
+
+def add_customer_analytics(session: Session, customers: list[Customer], rows: list[dict[str, Any]]) -> None:
+    """A page's segments and churn risk, in one query (read-only fields of the API)."""
+    found = {
+        customer_id: (segment, risk)
+        for customer_id, segment, risk in session.execute(
+            select(CustomerAnalytics.customer_id, CustomerAnalytics.segment, CustomerAnalytics.churn_risk).where(
+                CustomerAnalytics.customer_id.in_([c.id for c in customers])
+            )
+        )
+    }
+    for customer, row in zip(customers, rows, strict=True):
+        segment, risk = found.get(customer.id, (None, False))
+        row["rfm_segment"], row["churn_risk"] = segment, risk
 
 
 def nearest(session: Session, actor: Actor, lat: float, lon: float, limit: int) -> list[tuple[Customer, float]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.api.resource import ResourceSpec
 from server.customers.policy import CustomerPolicy
-from server.customers.repository import apply_customer_filters
+from server.customers.repository import add_customer_analytics, apply_customer_filters
 from server.customers.schemas import CustomerCreate, CustomerListQuery, CustomerRead, CustomerUpdate
 from server.customers.service import convert_customer_values
 from server.models import Customer
@@ -24,10 +24,9 @@ customer_resource: ResourceSpec[Customer] = ResourceSpec(
         "territory_id": Customer.territory_id,
         "owner_id": Customer.owner_id,
         "assigned_by": Customer.assigned_by,
-        "rfm_segment": Customer.rfm_segment,
-        "churn_risk": Customer.churn_risk,
     },
     extra_filters=apply_customer_filters,
     point_fields=("location",),
     convert_values=convert_customer_values,
+    enrich=add_customer_analytics,
 )

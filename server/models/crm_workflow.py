@@ -209,9 +209,12 @@ class LeadRoundRobin(Base):
 
 
 class CustomerAnalytics(Base):
-    """RFM scores and churn signals from purchase history (recomputed by a job)."""
+    """RFM scores and churn signals from purchase history (recomputed by a job). Kept beside
+    the customer, not on its row: a nightly change of many segments must not make every
+    phone download its territory again (the customer row syncs; this table does not)."""
 
     __tablename__ = "customer_analytics"
+    __table_args__ = (Index("ix_customer_analytics_org_id_segment", "org_id", "segment"),)
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True

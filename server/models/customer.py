@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import Boolean, DateTime, Index, Integer, Numeric, String, Text, Uuid, false, text
+from sqlalchemy import DateTime, Index, Integer, Numeric, String, Text, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,7 +31,6 @@ class Customer(FieldClocksMixin, TenantMixin, Base):
             # Covering (…, id): a rep's visible ids come from the index alone.
             Index("ix_customers_org_id_territory_id_id", "org_id", "territory_id", "id"),
             Index("ix_customers_org_id_owner_id_id", "org_id", "owner_id", "id"),
-            Index("ix_customers_org_id_rfm_segment", "org_id", "rfm_segment"),
             Index(
                 "ix_customers_name_trgm",
                 "name",
@@ -80,10 +79,6 @@ class Customer(FieldClocksMixin, TenantMixin, Base):
     external_ref: Mapped[str | None] = mapped_column(String(100))
     # How a lead found its rep: territory | round_robin | manual | unassigned (server/crm/leads.py).
     assigned_by: Mapped[str | None] = mapped_column(String(32))
-    # From purchase history, recomputed by a job (server/analytics/rfm.py): champions, loyal, ...
-    rfm_segment: Mapped[str | None] = mapped_column(String(32))
-    # Longer since the last order than the customer's own rhythm allows.
-    churn_risk: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
 
 
 class Contact(FieldClocksMixin, TenantMixin, Base):

@@ -24,7 +24,17 @@ from geoalchemy2 import Geometry
 from sqlalchemy import Float, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from server.models import Absence, Customer, Organization, Task, Territory, TerritoryRep, User, Visit
+from server.models import (
+    Absence,
+    Customer,
+    CustomerAnalytics,
+    Organization,
+    Task,
+    Territory,
+    TerritoryRep,
+    User,
+    Visit,
+)
 from server.organizations.settings import effective_settings
 from server.planning.problem import (
     AbsenceRow,
@@ -180,8 +190,9 @@ def _customers(
             Customer.last_visit_at,
             Customer.visit_windows,
             cast(func.coalesce(Customer.annual_revenue, 0), Float),
-            Customer.churn_risk,
+            func.coalesce(CustomerAnalytics.churn_risk, False),
         )
+        .outerjoin(CustomerAnalytics, CustomerAnalytics.customer_id == Customer.id)
         .where(
             Customer.org_id == org_id,
             Customer.deleted_at.is_(None),

@@ -287,8 +287,6 @@ def upgrade() -> None:
         unique=False,
     )
     op.add_column("customers", sa.Column("assigned_by", sa.String(length=32), nullable=True))
-    op.add_column("customers", sa.Column("rfm_segment", sa.String(length=32), nullable=True))
-    op.add_column("customers", sa.Column("churn_risk", sa.Boolean(), server_default=sa.text("false"), nullable=False))
     op.add_column("opportunities", sa.Column("close_reason", sa.String(length=300), nullable=True))
     op.add_column(
         "organizations",
@@ -296,7 +294,7 @@ def upgrade() -> None:
     )
     op.add_column("organizations", sa.Column("churn_margin", sa.Float(), server_default="1.5", nullable=False))
     op.add_column("organizations", sa.Column("at_risk_visit_factor", sa.Float(), server_default="0.5", nullable=False))
-    op.create_index("ix_customers_org_id_rfm_segment", "customers", ["org_id", "rfm_segment"], unique=False)
+    op.create_index("ix_customer_analytics_org_id_segment", "customer_analytics", ["org_id", "segment"])
     # Notifications sync like notes: no per-field clocks (only read_at ever changes).
     op.execute(_row_scopes(with_notifications=True))
     op.execute(
@@ -314,13 +312,11 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS ff_sync_stamp ON notifications")
     op.execute("DELETE FROM sync_changes WHERE entity = 'notification'")
     op.execute(_row_scopes(with_notifications=False))
-    op.drop_index("ix_customers_org_id_rfm_segment", table_name="customers")
+    op.drop_index("ix_customer_analytics_org_id_segment", table_name="customer_analytics")
     op.drop_column("organizations", "at_risk_visit_factor")
     op.drop_column("organizations", "churn_margin")
     op.drop_column("organizations", "stage_probabilities")
     op.drop_column("opportunities", "close_reason")
-    op.drop_column("customers", "churn_risk")
-    op.drop_column("customers", "rfm_segment")
     op.drop_column("customers", "assigned_by")
     op.drop_index("ix_opportunity_stage_changes_opportunity_id_changed_at", table_name="opportunity_stage_changes")
     op.drop_table("opportunity_stage_changes")
