@@ -32,14 +32,19 @@ extra = APIRouter(prefix="/territories", tags=["territories"], route_class=UnitO
     summary="Import a GeoJSON FeatureCollection",
 )
 def import_territories(
-    collection: Annotated[dict[str, Any], Body(description="RFC 7946 FeatureCollection; properties.name required")],
+    collection: Annotated[dict[str, Any], Body(description="RFC 7946 FeatureCollection")],
     session: DbSession,
     actor: CurrentActor,
+    name_property: Annotated[
+        str | None, Query(max_length=100, description="The property that holds each feature's name")
+    ] = None,
 ) -> dict[str, Any]:
     """Every feature is checked first (each problem with its index and code); one bad feature imports
     nothing. Winding is normalised; overlaps with other territories are reported; customers move
-    to the territories that now cover them."""
-    return service.import_collection(WriteContext(session, actor), territory_resource, collection)
+    to the territories that now cover them. Names: `properties.name`, else the property named by
+    `name_property`, else NAME, title, territory (and their spellings), else the feature's `id`;
+    `names_from` says which were used."""
+    return service.import_collection(WriteContext(session, actor), territory_resource, collection, name_property)
 
 
 @extra.get(

@@ -59,6 +59,10 @@ class TerritoryOverlap(BaseModel):
 class TerritoryImportResult(BaseModel):
     created: list[uuid.UUID] = Field(description="The new territories, in the order of the features")
     overlaps: list[TerritoryOverlap] = Field(description="Pairs of territories that now overlap")
+    names_from: dict[str, int] = Field(
+        default_factory=dict,
+        description="Where the names were found and how often: a property's key, or 'id' (the feature id)",
+    )
 
 
 class TerritoryFeatureProperties(BaseModel):

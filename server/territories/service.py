@@ -76,7 +76,28 @@ def overlaps(session: Session, org_id: uuid.UUID, ids: list[uuid.UUID]) -> list[
     ]
 
 
-def import_collection(ctx: WriteContext, spec: ResourceSpec[Territory], collection: Any) -> dict[str, Any]:
+# Where other tools put a feature's name, tried in this order after `name` and the key the
+# caller names (QGIS and shapefile exports use NAME, uMap and others title, ...).
+COMMON_NAME_KEYS = ("name", "NAME", "Name", "title", "Title", "territory", "TERRITORY", "Territory", "label")
+
+
+def feature_name(feature: dict[str, Any], name_property: str | None) -> tuple[str, str] | None:
+    """(name, where it was found) or None."""
+    properties = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+    keys = ["name", *([name_property] if name_property else []), *COMMON_NAME_KEYS]
+    for key in dict.fromkeys(keys):
+        value = properties.get(key) if properties else None
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()[:200], key
+    ident = feature.get("id")
+    if isinstance(ident, str | int) and not isinstance(ident, bool) and str(ident).strip():
+        return str(ident).strip()[:200], "id"
+    return None
+
+
+def import_collection(
+    ctx: WriteContext, spec: ResourceSpec[Territory], collection: Any, name_property: str | None = None
+) -> dict[str, Any]:
     """All features are checked first; one bad feature imports nothing."""
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
         raise GeoJsonImportFailed("Send a GeoJSON FeatureCollection", code="NOT_A_FEATURE_COLLECTION")
@@ -91,8 +112,19 @@ def import_collection(ctx: WriteContext, spec: ResourceSpec[Territory], collecti
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             errors.append({"index": index, "code": "NOT_A_FEATURE", "detail": "each item is a GeoJSON Feature"})
             continue
-        if not isinstance(properties, dict) or not str(properties.get("name") or "").strip():
-            errors.append({"index": index, "code": "MISSING_NAME", "detail": "properties.name is required"})
+        if properties is not None and not isinstance(properties, dict):
+            errors.append({"index": index, "code": "NOT_A_FEATURE", "detail": "properties must be an object"})
+            continue
+        if feature_name(feature, name_property) is None:
+            wanted = f"properties.{name_property}, " if name_property else ""
+            errors.append(
+                {
+                    "index": index,
+                    "code": "MISSING_NAME",
+                    "detail": f"no name: give properties.name, {wanted}one of {', '.join(COMMON_NAME_KEYS[1:])}, "
+                    "or a feature id (or say which property holds it: ?name_property=)",
+                }
+            )
             continue
         problem = area_problem(ctx.session, feature.get("geometry"))
         if problem is not None:
@@ -103,15 +135,24 @@ def import_collection(ctx: WriteContext, spec: ResourceSpec[Territory], collecti
             extra={"errors": errors},
         )
     created = []
+    names_from: dict[str, int] = {}
     for feature in features:
-        properties = feature["properties"]
-        payload = {"name": str(properties["name"]).strip()[:200], "geometry": feature["geometry"]}
+        properties = feature.get("properties") or {}
+        found = feature_name(feature, name_property)
+        assert found is not None  # checked above
+        name, source = found
+        names_from[source] = names_from.get(source, 0) + 1
+        payload = {"name": name, "geometry": feature["geometry"]}
         for key in ("color", "rep_ids"):
             if properties.get(key) is not None:
                 payload[key] = properties[key]
         created.append(spec.create(ctx, spec.create_schema.model_validate(payload)))
     ids = [t.id for t in created]
-    return {"created": [str(i) for i in ids], "overlaps": overlaps(ctx.session, ctx.actor.org_id, ids)}
+    return {
+        "created": [str(i) for i in ids],
+        "overlaps": overlaps(ctx.session, ctx.actor.org_id, ids),
+        "names_from": names_from,
+    }
 
 
 def export_collection(session: Session, spec: ResourceSpec[Territory], actor: Actor) -> dict[str, Any]:

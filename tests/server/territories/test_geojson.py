@@ -130,3 +130,36 @@ def test_a_smaller_new_territory_takes_the_customers_it_covers(client, as_user, 
     assert str(territory_of(db, W.c1)) == created
     client.delete(f"/api/v1/territories/{created}", headers=as_user("admin_a"))
     assert territory_of(db, W.c1) == W.t1  # deleting it hands the customer back
+
+
+def test_names_from_other_tools_properties_and_which_was_used(client, as_user, db):
+    """QGIS exports NAME, uMap title, others an id only; the caller may name the property."""
+
+    def shaped(lon: float, properties: dict, ident: object = None) -> dict:
+        made = {"type": "Feature", "properties": properties, "geometry": polygon(square(lon, 45.0))}
+        if ident is not None:
+            made["id"] = ident
+        return made
+
+    body = collection(
+        shaped(5.0, {"name": "By name"}),
+        shaped(5.2, {"NAME": "From QGIS"}),
+        shaped(5.4, {"title": "From uMap"}),
+        shaped(5.6, {"territory": "From a CRM"}),
+        shaped(5.8, {"fill": "#f00"}, ident="north-7"),
+    )
+    response = client.post("/api/v1/territories/import", json=body, headers=as_user("admin_a"))
+    assert response.status_code == 201, response.text
+    assert response.json()["names_from"] == {"name": 1, "NAME": 1, "title": 1, "territory": 1, "id": 1}
+    names = set(db.scalars(select(Territory.name).where(Territory.id.in_(response.json()["created"]))))
+    assert names == {"By name", "From QGIS", "From uMap", "From a CRM", "north-7"}
+
+    named = collection(shaped(6.0, {"SECTEUR": "Secteur 12", "title": "ignored"}))
+    chosen = client.post("/api/v1/territories/import?name_property=SECTEUR", json=named, headers=as_user("admin_a"))
+    assert chosen.status_code == 201 and chosen.json()["names_from"] == {"SECTEUR": 1}
+
+    nameless = collection(shaped(6.2, {"fill": "#00f"}))
+    refused = client.post("/api/v1/territories/import", json=nameless, headers=as_user("admin_a"))
+    assert refused.status_code == 422
+    [error] = refused.json()["errors"]
+    assert error["code"] == "MISSING_NAME" and "name_property" in error["detail"]
