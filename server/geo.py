@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from geoalchemy2.elements import WKBElement, WKTElement
 from geoalchemy2.shape import to_shape
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shapely.geometry import mapping
 
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, description="WGS84 degrees")]
@@ -15,11 +15,24 @@ Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, descrip
 
 
 class LatLon(BaseModel):
-    """A WGS84 position."""
+    """A WGS84 position: `{"lat": 45.76, "lon": 4.83}`, or a GeoJSON Point
+    `{"type": "Point", "coordinates": [4.83, 45.76]}` (longitude first, RFC 7946)."""
 
     model_config = ConfigDict(extra="forbid")
     lat: Latitude
     lon: Longitude
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_geojson_point(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or "type" not in value:
+            return value
+        if value.get("type") != "Point" or set(value) - {"type", "coordinates", "bbox"}:
+            raise ValueError('a position is {"lat", "lon"} or a GeoJSON Point')
+        coordinates = value.get("coordinates")
+        if not isinstance(coordinates, list | tuple) or len(coordinates) not in (2, 3):
+            raise ValueError("a GeoJSON Point's coordinates are [lon, lat] (or [lon, lat, altitude])")
+        return {"lon": coordinates[0], "lat": coordinates[1]}
 
 
 def point_element(point: LatLon | dict[str, float] | None) -> WKTElement | None:

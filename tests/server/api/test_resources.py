@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.models import Customer
+from tests.server.world import WORLD as W
 
 
 def test_rep_creates_a_lead_they_own_in_the_territory_containing_it(client, as_user, world):
@@ -148,3 +149,23 @@ def test_territory_geojson_round_trip_and_reps(client, as_user, world):
     assert len(body["geometry"]["coordinates"][0]) == 2  # the hole survived
     assert sorted(body["rep_ids"]) == sorted([str(world.r1), str(world.r2)])
     assert client.get(f"/api/v1/territories/{body['id']}", headers=as_user("r2")).status_code == 200
+
+
+def test_a_geojson_point_is_accepted_wherever_a_position_is(client, as_user):
+    """{"lat", "lon"} or a GeoJSON Point ([lon, lat], RFC 7946): the same place either way."""
+    point = {"type": "Point", "coordinates": [4.805, 45.755]}
+    made = client.post("/api/v1/customers", json={"name": "GeoJSON shop", "location": point}, headers=as_user("m1"))
+    assert made.status_code == 201, made.text
+    assert made.json()["location"] == {"lat": 45.755, "lon": 4.805}
+    assert made.json()["territory_id"] == str(W.t1)
+    for bad in (
+        {"type": "Point", "coordinates": [4.8]},
+        {"type": "LineString", "coordinates": [[4.8, 45.7], [4.9, 45.8]]},
+        {"type": "Point", "coordinates": [45.755, 200]},
+    ):
+        refused = client.post("/api/v1/customers", json={"name": "x", "location": bad}, headers=as_user("m1"))
+        assert refused.status_code == 422, bad
+    near = client.get(
+        "/api/v1/customers/nearest", params={"lat": 45.755, "lon": 4.805, "limit": 1}, headers=as_user("m1")
+    )
+    assert near.status_code == 200
