@@ -63,7 +63,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = engine is None
-        app.state.engine = engine or make_engine(settings)
+        app.state.engine = engine or make_engine(settings, statement_timeout_ms=settings.statement_timeout_ms)
         app.state.session_factory = session_factory or make_session_factory(app.state.engine)
         try:
             yield

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     routing_osrm_url: str | None = Field(default=None, alias="ROUTING_OSRM_URL")
     # Server connections end a transaction idle this long (it would hold back sync pulls).
     idle_in_transaction_ms: int = Field(default=60_000, alias="DB_IDLE_IN_TRANSACTION_MS", ge=1_000)
+    # One SQL statement of an API request may run this long (0: no limit); jobs have none.
+    statement_timeout_ms: int = Field(default=15_000, alias="DB_STATEMENT_TIMEOUT_MS", ge=0)
     # Where this server is reached from outside: calendar-feed links, and a webhook may not
     # point back at it.
     public_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_URL")

@@ -34,8 +34,15 @@ def libpq_url(sqlalchemy_url: str) -> str:
     return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def make_engine(settings: Settings | None = None, url: str | None = None) -> Engine:
+def make_engine(
+    settings: Settings | None = None, url: str | None = None, *, statement_timeout_ms: int | None = None
+) -> Engine:
+    """`statement_timeout_ms`: the server's requests pass one (a pathological input must not
+    hold a connection and a core for minutes); jobs (planning, analytics) run without."""
     settings = settings or get_settings()
+    options = f"-c idle_in_transaction_session_timeout={settings.idle_in_transaction_ms}"
+    if statement_timeout_ms:
+        options += f" -c statement_timeout={statement_timeout_ms}"
     return create_engine(
         url or settings.resolved_database_url(),
         pool_size=settings.db_pool_size,
@@ -46,7 +53,7 @@ def make_engine(settings: Settings | None = None, url: str | None = None) -> Eng
             "connect_timeout": 5,
             # A transaction left idle holds back every sync pull (the xid8 horizon):
             # the server ends it rather than let it stall clients.
-            "options": f"-c idle_in_transaction_session_timeout={settings.idle_in_transaction_ms}",
+            "options": options,
         },
     )
 

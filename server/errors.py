@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -213,6 +214,17 @@ def install_error_handlers(app: FastAPI, html_error: HtmlError | None = None) ->
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        if isinstance(exc.orig, QueryCanceled):
+            # DB_STATEMENT_TIMEOUT_MS cut a statement short: nothing was written.
+            logger.warning("statement timeout on %s: %s", request.url.path, exc.orig)
+            return problem_response(
+                503,
+                "QUERY_TIMEOUT",
+                "Service unavailable",
+                "The request took too long and was stopped; nothing was changed. Narrow it down, or retry later.",
+                instance=request.url.path,
+                headers={"Retry-After": "30"},
+            )
         logger.warning("database unavailable: %s", exc)
         return problem_response(
             503,

@@ -47,3 +47,33 @@ def test_each_installation_makes_its_own_secret(tmp_path, monkeypatch):
     monkeypatch.setenv("FIELDFORCE_STATE_DIR", str(tmp_path / "two"))
     assert Settings(FIELDFORCE_ENV=Environment.development).secret_key != first
     assert "secret_key" not in repr(Settings(FIELDFORCE_ENV=Environment.development, SECRET_KEY="x" * 40))
+
+
+def test_a_statement_past_the_timeout_is_stopped_and_answered_503(database_url):
+    """DB_STATEMENT_TIMEOUT_MS: a request's runaway statement is cancelled by PostgreSQL and
+    answered 503 QUERY_TIMEOUT, not left to hold a connection and a core."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from sqlalchemy import text
+
+    from server.db import make_engine
+    from server.errors import install_error_handlers
+
+    settings = Settings(FIELDFORCE_ENV=Environment.test, DATABASE_URL=database_url, SECRET_KEY="x" * 40)
+    engine = make_engine(settings, statement_timeout_ms=200)
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/slow")
+    def slow() -> dict[str, str]:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_sleep(2)"))
+        return {"done": "yes"}
+
+    try:
+        with TestClient(app, raise_server_exceptions=False) as http:
+            response = http.get("/slow")
+        assert response.status_code == 503 and response.json()["code"] == "QUERY_TIMEOUT"
+        assert response.elapsed.total_seconds() < 1.5
+    finally:
+        engine.dispose()
