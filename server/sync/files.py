@@ -67,6 +67,31 @@ def parse_range(header: str | None, body_length: int) -> tuple[int, int]:
     return first, total
 
 
+# Served inline as themselves; any other type is a download (the uploader chose it).
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"})
+
+
+def served_type(stored: str, sha256: str) -> tuple[str, str]:
+    """(Content-Type, Content-Disposition) for a stored file."""
+    media_type = stored.split(";")[0].strip().lower()
+    if media_type in INLINE_TYPES:
+        return media_type, f'inline; filename="{sha256[:16]}"'
+    return "application/octet-stream", f'attachment; filename="{sha256[:16]}"'
+
+
+def may_know_of(session: Session, actor: Actor, sha256: str, state: UploadState) -> bool:
+    """HEAD tells whether a file is here only to whoever may read it (a finished file) or is
+    uploading it (an unfinished one)."""
+    if state.complete:
+        try:
+            readable_file(session, actor, sha256)
+        except NotFound:
+            return False
+        return True
+    row = session.get(StoredFile, (actor.org_id, sha256))
+    return row is not None and (actor.is_admin or row.uploaded_by == actor.user_id)
+
+
 def upload_state(session: Session, actor: Actor, sha256: str) -> UploadState | None:
     row = session.get(StoredFile, (actor.org_id, sha256))
     return None if row is None else UploadState(row.complete, row.received_bytes, row.size_bytes)

@@ -146,6 +146,8 @@ def sync_status(session: DbSession, actor: CurrentActor) -> Any:
 def head_file(sha256: str, session: DbSession, actor: CurrentActor) -> Response:
     files.check_name(sha256)
     state = files.upload_state(session, actor, sha256)
+    if state is not None and not files.may_know_of(session, actor, sha256, state):
+        state = None  # someone else's file or upload answers as if it were not here
     if state is None or not state.complete:
         # A HEAD carries no body: the problem type and the offset travel as headers.
         received = "0" if state is None else str(state.received)
@@ -181,12 +183,16 @@ def get_file(sha256: str, session: DbSession, actor: CurrentActor) -> Response:
     files.check_name(sha256)
     row = files.readable_file(session, actor, sha256)
     body = b"".join(files.file_bytes(session, actor, sha256))
+    media_type, disposition = files.served_type(row.content_type, sha256)
     return StreamingResponse(
         iter([body]),
-        media_type=row.content_type,
+        media_type=media_type,
         headers={
             "Content-Length": str(len(body)),
             "ETag": f'"{sha256}"',
             "Cache-Control": "private, max-age=31536000, immutable",
+            "Content-Disposition": disposition,
+            # The browser must not guess a type from the bytes (an "image" that is really HTML).
+            "X-Content-Type-Options": "nosniff",
         },
     )

@@ -146,9 +146,30 @@ def test_resumable_upload_then_download(client, as_user):
     assert client.head(f"/api/v1/files/{PHOTO_SHA}", headers=rep).status_code == 200
     download = client.get(f"/api/v1/files/{PHOTO_SHA}", headers=rep)
     assert (download.status_code, download.content) == (200, PHOTO)
+    assert download.headers["content-type"] == "image/jpeg"
+    assert download.headers["x-content-type-options"] == "nosniff"
     # Another rep sees it only through a photo they can see; another organisation never.
-    assert client.get(f"/api/v1/files/{PHOTO_SHA}", headers=as_user("r3")).status_code == 404
-    assert client.get(f"/api/v1/files/{PHOTO_SHA}", headers=as_user("admin_b")).status_code == 404
+    # HEAD answers the same as GET: it does not tell them the file is here.
+    for who in ("r3", "admin_b"):
+        assert client.get(f"/api/v1/files/{PHOTO_SHA}", headers=as_user(who)).status_code == 404
+        head = client.head(f"/api/v1/files/{PHOTO_SHA}", headers=as_user(who))
+        assert (head.status_code, head.headers["Upload-Offset"]) == (404, "0")
+
+
+def test_a_file_not_an_image_is_served_as_a_download(client, as_user):
+    page = b"<html><script>alert(document.cookie)</script></html>"
+    sha = hashlib.sha256(page).hexdigest()
+    uploaded = client.put(
+        f"/api/v1/files/{sha}",
+        content=page,
+        headers={**as_user("r1"), "Content-Type": "text/html", "Content-Range": f"bytes 0-{len(page) - 1}/{len(page)}"},
+    )
+    assert uploaded.status_code == 201
+    served = client.get(f"/api/v1/files/{sha}", headers=as_user("r1"))
+    assert served.status_code == 200 and served.content == page
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["content-disposition"].startswith("attachment")
+    assert served.headers["x-content-type-options"] == "nosniff"
 
 
 def test_bytes_that_do_not_match_their_name_are_discarded(client, as_user):

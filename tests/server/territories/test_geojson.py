@@ -136,7 +136,7 @@ def test_names_from_other_tools_properties_and_which_was_used(client, as_user, d
     """QGIS exports NAME, uMap title, others an id only; the caller may name the property."""
 
     def shaped(lon: float, properties: dict, ident: object = None) -> dict:
-        made = {"type": "Feature", "properties": properties, "geometry": polygon(square(lon, 45.0))}
+        made: dict[str, object] = {"type": "Feature", "properties": properties, "geometry": polygon(square(lon, 45.0))}
         if ident is not None:
             made["id"] = ident
         return made
