@@ -52,6 +52,41 @@ class Health(BaseModel):
     database: Literal["ok"]
 
 
+# Answers that come from middleware, dependencies and throttles rather than the endpoint's own
+# code: listed in the OpenAPI document so clients (and the schema fuzz) know to expect them.
+_PROBLEM = {"application/problem+json": {}}
+_THROTTLED = {"description": "Too many attempts: wait Retry-After seconds (LOGIN_THROTTLED, TRACKER_THROTTLED)"}
+_THROTTLED_PATHS = {"/api/v1/auth/token", "/api/v1/auth/password", "/api/v1/tracking/osmand"}
+_PROTOCOL_PATHS = {"/api/v1/sync/push", "/api/v1/sync/pull"}
+
+
+def document_common_answers(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()
+        for path, operations in spec.get("paths", {}).items():
+            for operation in operations.values():
+                answers = operation.setdefault("responses", {})
+                if "requestBody" in operation:
+                    answers.setdefault(
+                        "415", {"description": "Unsupported body type (UNSUPPORTED_MEDIA_TYPE)", "content": _PROBLEM}
+                    )
+                    answers.setdefault("413", {"description": "Body too large (PAYLOAD_TOO_LARGE)", "content": _PROBLEM})
+                if path in _THROTTLED_PATHS:
+                    answers.setdefault("429", {**_THROTTLED, "content": _PROBLEM})
+                if path in _PROTOCOL_PATHS:
+                    answers.setdefault(
+                        "426", {"description": "The app is too old for this server (upgrade)", "content": _PROBLEM}
+                    )
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -142,6 +177,8 @@ def create_app(
                 headers={"Retry-After": "5"},
             )
         return JSONResponse({"status": "ok", "database": "ok"})
+
+    document_common_answers(app)
 
     @app.get("/", include_in_schema=False)
     async def index() -> dict[str, str]:

@@ -44,3 +44,15 @@ def test_every_json_answer_has_a_schema() -> None:
         SECRET_KEY="x" * 40,
     )
     assert untyped_answers(create_app(settings).openapi()) == []
+
+
+def test_answers_from_middleware_and_throttles_are_documented() -> None:
+    settings = Settings(
+        FIELDFORCE_ENV=Environment.test, DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", SECRET_KEY="x" * 40
+    )
+    paths = create_app(settings).openapi()["paths"]
+    assert {"415", "413"} <= set(paths["/api/v1/customers"]["post"]["responses"])
+    assert "429" in paths["/api/v1/auth/token"]["post"]["responses"]
+    assert "429" in paths["/api/v1/tracking/osmand"]["get"]["responses"]
+    assert "426" in paths["/api/v1/sync/pull"]["get"]["responses"]
+    assert "426" in paths["/api/v1/sync/push"]["post"]["responses"]
