@@ -54,7 +54,7 @@ class Health(BaseModel):
 
 # Answers that come from middleware, dependencies and throttles rather than the endpoint's own
 # code: listed in the OpenAPI document so clients (and the schema fuzz) know to expect them.
-_PROBLEM = {"application/problem+json": {}}
+_PROBLEM: dict[str, Any] = {"application/problem+json": {}}
 _THROTTLED = {"description": "Too many attempts: wait Retry-After seconds (LOGIN_THROTTLED, TRACKER_THROTTLED)"}
 _THROTTLED_PATHS = {"/api/v1/auth/token", "/api/v1/auth/password", "/api/v1/tracking/osmand"}
 _PROTOCOL_PATHS = {"/api/v1/sync/push", "/api/v1/sync/pull"}
@@ -70,11 +70,17 @@ def document_common_answers(app: FastAPI) -> None:
         for path, operations in spec.get("paths", {}).items():
             for operation in operations.values():
                 answers = operation.setdefault("responses", {})
+                if path.startswith(API_PREFIX):
+                    # Every API answer may be a refusal of the credentials (a bearer token, a
+                    # session, a device token, the current password).
+                    answers.setdefault("401", {"description": "Not authenticated", "content": _PROBLEM})
                 if "requestBody" in operation:
                     answers.setdefault(
                         "415", {"description": "Unsupported body type (UNSUPPORTED_MEDIA_TYPE)", "content": _PROBLEM}
                     )
-                    answers.setdefault("413", {"description": "Body too large (PAYLOAD_TOO_LARGE)", "content": _PROBLEM})
+                    answers.setdefault(
+                        "413", {"description": "Body too large (PAYLOAD_TOO_LARGE)", "content": _PROBLEM}
+                    )
                 if path in _THROTTLED_PATHS:
                     answers.setdefault("429", {**_THROTTLED, "content": _PROBLEM})
                 if path in _PROTOCOL_PATHS:

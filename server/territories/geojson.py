@@ -30,10 +30,18 @@ class AreaProblem:
     detail: str
 
 
-def _rings(geometry: dict[str, Any]) -> list[list[Any]]:
+def _rings(geometry: dict[str, Any]) -> list[Any] | None:
+    """The rings, or None when the nesting is not Polygon's or MultiPolygon's."""
+    coordinates = geometry.get("coordinates")
     if geometry.get("type") == "Polygon":
-        return list(geometry.get("coordinates") or [])
-    return [ring for polygon in geometry.get("coordinates") or [] for ring in (polygon or [])]
+        return list(coordinates) if isinstance(coordinates, list) else None
+    if not isinstance(coordinates, list) or not all(isinstance(polygon, list) for polygon in coordinates):
+        return None
+    return [ring for polygon in coordinates for ring in polygon]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def structural_problem(geometry: Any) -> AreaProblem | None:
@@ -43,14 +51,17 @@ def structural_problem(geometry: Any) -> AreaProblem | None:
     coordinates = geometry.get("coordinates")
     if not isinstance(coordinates, list) or not coordinates:
         return AreaProblem("INVALID_GEOMETRY", "coordinates are missing")
-    for index, ring in enumerate(_rings(geometry)):
+    rings = _rings(geometry)
+    if rings is None:
+        return AreaProblem("INVALID_GEOMETRY", "a MultiPolygon's coordinates are a list of polygons (lists of rings)")
+    for index, ring in enumerate(rings):
         if not isinstance(ring, list) or len(ring) < 4:
             return AreaProblem("TOO_FEW_POINTS", f"ring {index}: a ring needs at least 4 positions")
         for position in ring:
             if (
                 not isinstance(position, list)
                 or len(position) not in (2, 3)
-                or not all(isinstance(v, int | float) and math.isfinite(v) for v in position)
+                or not all(_is_number(v) for v in position)
             ):
                 return AreaProblem("INVALID_GEOMETRY", f"ring {index}: a position is [lon, lat] of finite numbers")
             lon, lat = position[0], position[1]

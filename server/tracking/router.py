@@ -31,6 +31,97 @@ TRACKER_MAX_BYTES = 64 * 1024
 router = APIRouter(tags=["tracking"], route_class=UnitOfWorkRoute, responses=PROBLEM_RESPONSES)
 
 
+# The bodies these endpoints parse by hand, described for clients and the schema fuzz. Loose on
+# purpose where tracker apps are (a point's fields are checked one by one, each with its reason).
+_APP_POINT = {
+    "type": "object",
+    "properties": {
+        "time": {"type": "string", "format": "date-time", "description": "or unix seconds / milliseconds"},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+        "accuracy": {"type": "number"},
+        "speed": {"type": "number"},
+        "heading": {"type": "number"},
+        "altitude": {"type": "number"},
+        "battery": {"type": "number"},
+        "charging": {"type": "boolean"},
+        "activity": {"type": "string"},
+    },
+    "required": ["time", "lat", "lon"],
+}
+_BATCH_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "device": {"type": "string", "description": "The device's id or identifier"},
+                    "positions": {"type": "array", "items": _APP_POINT, "maxItems": 1000},
+                },
+                "required": ["device", "positions"],
+            }
+        }
+    },
+}
+_TRACKER_FIELDS = {
+    "id": {"type": "string", "description": "The device identifier (or deviceid)"},
+    "deviceid": {"type": "string"},
+    "lat": {"type": "number"},
+    "lon": {"type": "number"},
+    "location": {"type": "string", "description": "lat,lon"},
+    "timestamp": {"type": "string", "description": "unix seconds, milliseconds or ISO-8601"},
+    "speed": {"type": "number", "description": "knots"},
+    "bearing": {"type": "number"},
+    "altitude": {"type": "number"},
+    "accuracy": {"type": "number"},
+    "hdop": {"type": "number"},
+    "batt": {"type": "number"},
+    "charge": {"type": "boolean"},
+    "valid": {"type": "boolean", "description": "false: kept, flagged, never used as a position"},
+    "token": {"type": "string"},
+}
+_TRACKER_JSON = {
+    "type": "object",
+    "properties": {
+        "device_id": {"type": "string"},
+        "token": {"type": "string"},
+        "location": {
+            "type": "object",
+            "properties": {
+                "timestamp": {"type": "string"},
+                "coords": {
+                    "type": "object",
+                    "properties": {
+                        "latitude": {"type": "number"},
+                        "longitude": {"type": "number"},
+                        "accuracy": {"type": "number"},
+                        "speed": {"type": "number"},
+                        "heading": {"type": "number"},
+                        "altitude": {"type": "number"},
+                    },
+                },
+                "battery": {
+                    "type": "object",
+                    "properties": {"level": {"type": "number"}, "is_charging": {"type": "boolean"}},
+                },
+                "activity": {"type": "object", "properties": {"type": {"type": "string"}}},
+            },
+        },
+    },
+    "required": ["device_id"],
+}
+_TRACKER_QUERY = [
+    {"name": name, "in": "query", "required": False, "schema": schema} for name, schema in _TRACKER_FIELDS.items()
+]
+_TRACKER_BODY = {
+    "content": {
+        "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": _TRACKER_FIELDS}},
+        "application/json": {"schema": _TRACKER_JSON},
+    }
+}
+
+
 class TooManyPositions(AppError):
     status, code, title = 413, "TOO_MANY_POSITIONS", "Payload too large"
 
@@ -40,6 +131,7 @@ class TooManyPositions(AppError):
     response_model=PositionBatchReport,
     summary="Report a batch of positions (up to 1,000)",
     dependencies=[Depends(require_json_body)],
+    openapi_extra={"requestBody": _BATCH_BODY},
 )
 async def post_positions(request: Request, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     """`{"device": id or identifier, "positions": [{time, lat, lon, accuracy, speed, heading, altitude,
@@ -62,9 +154,17 @@ async def post_positions(request: Request, session: DbSession, actor: CurrentAct
     return await run_in_threadpool(service.ingest_app_batch, session, actor, body["device"], raw_points)
 
 
-@router.get("/tracking/osmand", summary="OsmAnd / Traccar Client report (query)", operation_id="tracker_report_get")
+@router.get(
+    "/tracking/osmand",
+    summary="OsmAnd / Traccar Client report (query)",
+    operation_id="tracker_report_get",
+    openapi_extra={"parameters": _TRACKER_QUERY},
+)
 @router.post(
-    "/tracking/osmand", summary="OsmAnd / Traccar Client report (form or JSON)", operation_id="tracker_report_post"
+    "/tracking/osmand",
+    summary="OsmAnd / Traccar Client report (form or JSON)",
+    operation_id="tracker_report_post",
+    openapi_extra={"parameters": _TRACKER_QUERY, "requestBody": _TRACKER_BODY},
 )
 async def tracker_report(request: Request, session: DbSession) -> Response:
     """For tracker apps (no bearer token: the device identifier, and its token when it has one)."""
