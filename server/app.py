@@ -109,6 +109,9 @@ def create_app(
         try:
             yield
         finally:
+            hub = getattr(app.state, "live_hub", None)
+            if hub is not None:
+                await hub.close()  # the process's LISTEN connection
             if owned:
                 app.state.engine.dispose()
 

@@ -16,11 +16,12 @@ from server.db import libpq_url
 from server.deps import CurrentActor, DbSession
 from server.errors import AppError, InvalidInput
 from server.middleware import require_json_body
+from server.models import User
 from server.tracking import service
 from server.tracking.devices import device_resource
 from server.tracking.geometry import gpx
 from server.tracking.ingest import MAX_BATCH, PointInvalid
-from server.tracking.live import position_events
+from server.tracking.live import hub_of, position_events
 from server.tracking.osmand import from_json, from_parameters
 from server.tracking.privacy import sharing_window
 from server.tracking.schemas import LastPositions, PositionBatchReport, TrackSummary, WorkdayMark, WorkdayRead
@@ -228,11 +229,30 @@ def get_last(session: DbSession, actor: CurrentActor) -> dict[str, Any]:
 
 @router.get("/tracking/live", summary="Server-sent events: position updates of the reps the caller may see")
 async def live(request: Request, actor: CurrentActor, session: DbSession) -> StreamingResponse:
+    # Who the caller is now: the stream ends when that changes (deactivated, deleted, a
+    # new password).
+    user = await run_in_threadpool(session.get, User, actor.user_id)
+    generation = user.auth_generation if user is not None else -1
     # The stream may last hours: give the request's pooled connection back now (the
-    # stream listens on a connection of its own), or open live maps would drain the pool.
+    # process's one LISTEN connection feeds every stream), or open live maps would drain the pool.
     session.close()
     dsn = libpq_url(request.app.state.engine.url.render_as_string(hide_password=False))
     factory = request.app.state.session_factory
+    hub = hub_of(request.app.state, dsn)
+    queue = hub.subscribe(actor.user_id)  # 429 past the per-user limit, before anything is sent
+
+    def still_allowed() -> bool:
+        session = factory()
+        try:
+            current = session.get(User, actor.user_id)
+            return (
+                current is not None
+                and current.active
+                and current.deleted_at is None
+                and current.auth_generation == generation
+            )
+        finally:
+            session.close()
 
     def window_of(user_id: uuid.UUID, moment: datetime) -> Any:
         session = factory()
@@ -241,7 +261,7 @@ async def live(request: Request, actor: CurrentActor, session: DbSession) -> Str
         finally:
             session.close()
 
-    events = position_events(dsn, actor, window_of, request.is_disconnected)
+    events = position_events(hub, queue, actor, window_of, request.is_disconnected, still_allowed)
     return StreamingResponse(
         events, media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     )

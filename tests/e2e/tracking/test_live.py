@@ -123,3 +123,64 @@ def test_the_stream_respects_privacy_and_team(sync_server, engine, org):
 
 def test_anonymous_callers_get_401(sync_server):
     assert httpx.get(f"{sync_server}/api/v1/tracking/live").status_code == 401
+
+
+class EndingSubscription(Subscription):
+    """Also records `event:` lines (the stream's own `end`)."""
+
+    def _read(self, headers: dict[str, str]) -> None:
+        try:
+            with self.http.stream("GET", "/api/v1/tracking/live", headers=headers) as response:
+                self.events.put(("status", response.status_code))
+                for line in response.iter_lines():
+                    if self.stopped.is_set():
+                        return
+                    if line.startswith("event: "):
+                        self.events.put(("event", line[len("event: ") :]))
+                self.events.put(("closed", None))
+        except (httpx.HTTPError, RuntimeError):
+            return
+
+
+def listening_connections(engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN ff_positions' AND state = 'idle'"
+            ).scalar()
+        )
+
+
+def test_streams_share_one_listen_connection_and_are_capped_per_user(sync_server, engine, org, monkeypatch):
+    before = listening_connections(engine)
+    streams = [start_listening(sync_server, bearer(org, org.manager)) for _ in range(live.MAX_STREAMS_PER_USER)]
+    try:
+        rep_stream = start_listening(sync_server, bearer(org, org.reps[0]))
+        # Six streams, one LISTEN connection in this server process (none more than before).
+        assert listening_connections(engine) <= max(before, 1)
+        over = httpx.get(f"{sync_server}/api/v1/tracking/live", headers=bearer(org, org.manager), timeout=10)
+        assert over.status_code == 429 and over.json()["code"] == "LIVE_STREAM_LIMIT"
+        rep_stream.close()
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+@pytest.mark.parametrize("change", ["deactivated", "new password"])
+def test_a_stream_ends_when_its_session_does(sync_server, engine, org, monkeypatch, change):
+    """Re-checked every RECHECK_SECONDS: a deactivation or a password change ends the stream."""
+    monkeypatch.setattr(live, "RECHECK_SECONDS", 0.3)
+    manager = EndingSubscription(sync_server, bearer(org, org.manager))
+    assert manager.events.get(timeout=10) == ("status", 200)
+    try:
+        values = {"active": False} if change == "deactivated" else {"auth_generation": User.auth_generation + 1}
+        with Session(engine) as session, session.begin():
+            session.execute(update(User).where(User.id == org.manager).values(**values))
+        started = time.monotonic()
+        assert manager.events.get(timeout=5) == ("event", "end")
+        assert manager.events.get(timeout=5) == ("closed", None)
+        assert time.monotonic() - started < 3
+    finally:
+        manager.close()
+        with Session(engine) as session, session.begin():
+            session.execute(update(User).where(User.id == org.manager).values(active=True))
