@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
@@ -18,7 +20,7 @@ from server import __version__
 from server.absences.router import router as absences_router
 from server.analytics.router import router as analytics_router
 from server.auth.router import router as auth_router
-from server.config import Settings, get_settings
+from server.config import Environment, Settings, get_settings
 from server.crm.pipeline_router import router as pipeline_router
 from server.crm.router import router as crm_router
 from server.customers.router import router as customers_router
@@ -28,6 +30,15 @@ from server.integrations.calendar_routes import router as calendar_router
 from server.integrations.webhook_routes import router as webhooks_router
 from server.middleware import BodySizeLimit, RejectNulCharacters, require_json_body
 from server.notifications.router import router as notifications_router
+from server.observability import (
+    JOB_DURATION,
+    JOBS,
+    LIVE_SUBSCRIBERS,
+    POOL_CHECKED_OUT,
+    POOL_SIZE,
+    RequestContext,
+    render_metrics,
+)
 from server.organizations.router import router as organizations_router
 from server.planning.router import plans_router
 from server.planning.router import runs_router as planning_runs_router
@@ -50,6 +61,47 @@ API_PREFIX = "/api/v1"
 class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+def metrics_allowed(settings: Settings, authorization: str | None) -> bool:
+    """Open outside production unless a token is set; in production only with the token."""
+    if settings.metrics_token:
+        expected = f"Bearer {settings.metrics_token}".encode()
+        return authorization is not None and hmac.compare_digest(authorization.encode(), expected)
+    return settings.environment is not Environment.production
+
+
+def refresh_gauges(app: FastAPI) -> None:
+    """What is read at scrape time: live subscribers, pool use, the job queue."""
+    hub = getattr(app.state, "live_hub", None)
+    LIVE_SUBSCRIBERS.set(hub.subscribers if hub is not None else 0)
+    pool = app.state.engine.pool
+    POOL_CHECKED_OUT.set(getattr(pool, "checkedout", lambda: 0)())
+    POOL_SIZE.set(getattr(pool, "size", lambda: 0)())
+    try:
+        with app.state.engine.connect() as conn:
+            for queue, status, count in conn.execute(text(JOBS_BY_STATUS)):
+                JOBS.labels(queue, status).set(count)
+            for task, seconds in conn.execute(text(LAST_JOB_DURATIONS)):
+                JOB_DURATION.labels(task).set(seconds)
+    except Exception:  # the metrics of the process are still worth answering without the queue's
+        logging.getLogger(__name__).warning("job metrics unavailable", exc_info=True)
+
+
+JOBS_BY_STATUS = "SELECT queue_name, status::text, count(*) FROM procrastinate_jobs GROUP BY 1, 2"
+# The last finished job of each task in the past day: from its start event to its end event.
+LAST_JOB_DURATIONS = """
+SELECT DISTINCT ON (j.task_name) j.task_name, extract(epoch FROM done.at - began.at)
+  FROM procrastinate_jobs j
+  JOIN procrastinate_events began ON began.job_id = j.id AND began.type = 'started'
+  JOIN procrastinate_events done ON done.job_id = j.id AND done.type IN ('succeeded', 'failed')
+ WHERE done.at > now() - interval '1 day' AND done.at >= began.at
+ ORDER BY j.task_name, done.at DESC
+"""
 
 
 # Answers that come from middleware, dependencies and throttles rather than the endpoint's own
@@ -129,6 +181,7 @@ def create_app(
     # Added inner first: the NUL check reads bodies that BodySizeLimit has already bounded.
     app.add_middleware(RejectNulCharacters)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext)  # outermost: the request id and metrics cover everything
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
@@ -162,32 +215,56 @@ def create_app(
     app.include_router(api)
     install_web(app)  # the managers' dashboard at /
 
+    def database_answers() -> bool:
+        try:
+            with app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    def unavailable() -> JSONResponse:
+        return problem_response(
+            503,
+            "DATABASE_UNAVAILABLE",
+            "Service unavailable",
+            "The database is unreachable",
+            extra={"database": "unreachable"},
+            headers={"Retry-After": "5"},
+        )
+
+    down: dict[int | str, dict[str, Any]] = {
+        503: {"description": "The database is unreachable", "content": {"application/problem+json": {}}}
+    }
+
+    @app.get("/health", tags=["ops"], response_model=Health, responses=down, summary="Readiness (as /health/ready)")
     @app.get(
-        "/health",
+        "/health/ready",
         tags=["ops"],
         response_model=Health,
-        responses={503: {"description": "The database is unreachable", "content": {"application/problem+json": {}}}},
-        summary="Liveness and database reachability",
+        responses=down,
+        summary="Readiness: the process and its database answer (take traffic)",
     )
-    async def health(request: Request) -> Any:
-        def ping() -> None:
-            with request.app.state.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-
-        try:
-            await run_in_threadpool(ping)
-        except Exception:
-            return problem_response(
-                503,
-                "DATABASE_UNAVAILABLE",
-                "Service unavailable",
-                "The database is unreachable",
-                extra={"database": "unreachable"},
-                headers={"Retry-After": "5"},
-            )
+    async def ready(request: Request) -> Any:
+        if not await run_in_threadpool(database_answers):
+            return unavailable()
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    document_common_answers(app)
+    @app.get("/health/live", tags=["ops"], response_model=Liveness, summary="Liveness: the process answers")
+    async def alive() -> Any:
+        return JSONResponse({"status": "ok"})
+
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics (text format)",
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, 404: {"description": "Off"}},
+    )
+    async def metrics(request: Request) -> Response:
+        if not metrics_allowed(settings, request.headers.get("authorization")):
+            return problem_response(404, "NOT_FOUND", "Not found", "Not found")
+        body, media_type = await run_in_threadpool(render_metrics, lambda: refresh_gauges(app))
+        return Response(body, media_type=media_type)
 
     @app.get("/", include_in_schema=False)
     async def index() -> dict[str, str]:

@@ -19,8 +19,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import server.workflows  # noqa: F401 - imports and jobs run from here fire the workflow rules too
 from server import localdb
 from server.config import get_settings
+from server.observability import configure_logging, log_config
 
 if TYPE_CHECKING:  # the commands import the server lazily, so `fieldforce --help` starts fast
     from sqlalchemy.orm import Session, sessionmaker
@@ -96,6 +98,73 @@ def db_url(tcp: Annotated[bool, typer.Option(help="TCP URL with password instead
         typer.echo(localdb.url(tcp=tcp))
     except localdb.LocalClusterError as exc:
         raise _fail(str(exc)) from exc
+
+
+def _pg_tool(name: str) -> str:
+    """pg_dump / pg_restore of the newest PostgreSQL installed here (a dump needs a pg_dump at
+    least as new as the server)."""
+    try:
+        return str(localdb.find_bin_dir() / name)
+    except localdb.LocalClusterError as exc:
+        raise _fail(f"{name} is not installed: {exc}") from exc
+
+
+def _table_count(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys'"
+                    )
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup (pg_dump custom format)")],
+) -> None:
+    """Back up the whole database (schema, data, the job queue) with pg_dump."""
+    from server.db import libpq_url
+
+    url = database_url()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={file}", libpq_url(url)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise _fail(f"pg_dump failed: {result.stderr.strip()}")
+    console.print(f"backed up to {file} ({file.stat().st_size:,} bytes)")
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A backup made by `fieldforce db backup`")],
+    yes: Annotated[bool, typer.Option("--yes", help="Replace a database that already holds data")] = False,
+) -> None:
+    """Restore a backup into the configured database, in one transaction (a failure changes
+    nothing). A database that already has tables is replaced only with --yes."""
+    from server.db import libpq_url
+
+    url = database_url()
+    existing = _table_count(url)
+    if existing and not yes:
+        raise _fail(f"the database already has {existing} tables: restoring replaces them all; add --yes to do so")
+    argv = [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"]
+    if existing:
+        argv += ["--clean", "--if-exists"]
+    result = subprocess.run([*argv, f"--dbname={libpq_url(url)}", str(file)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise _fail(f"pg_restore failed (nothing was changed): {result.stderr.strip()[-2000:]}")
+    console.print(f"restored {file}")
 
 
 # ---- migrate / org / seed -----------------------------------------------------------
@@ -449,6 +518,7 @@ def serve(
     job_worker: subprocess.Popen[bytes] | None = None
     if with_worker:
         job_worker = subprocess.Popen([sys.executable, "-m", "server.cli", "worker"], preexec_fn=_die_with_parent)
+    settings = get_settings()
     console.print(f"FieldForce API on http://{host}:{port} (docs at /docs)")
     try:
         uvicorn.run(
@@ -456,7 +526,8 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            log_level=get_settings().log_level,
+            log_level=settings.log_level,
+            log_config=log_config(settings.log_level, settings.resolved_log_format),
             proxy_headers=True,
         )
     finally:
@@ -477,6 +548,8 @@ def worker(
     """Run background jobs from the PostgreSQL-backed queue until stopped."""
     from server.jobs.queue import make_job_app
 
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.resolved_log_format)
     job_app = make_job_app(url=database_url())
 
     async def run() -> None:

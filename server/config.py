@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, alias="DB_POOL_SIZE", ge=1)
     db_max_overflow: int = Field(default=20, alias="DB_MAX_OVERFLOW", ge=0)
     log_level: str = Field(default="info", alias="LOG_LEVEL")
+    # "json" (one object per line) or "text"; unset: json in production, text elsewhere.
+    log_format: str | None = Field(default=None, alias="LOG_FORMAT", pattern="^(json|text)$")
+    # A bearer token for /metrics; in production /metrics answers 404 without one set.
+    metrics_token: str | None = Field(default=None, alias="METRICS_TOKEN", repr=False)
     position_retention_days: int = Field(default=180, alias="POSITION_RETENTION_DAYS", ge=1)
     # An OSRM (or Valhalla with format=osrm) server's base URL: planning takes road
     # times and distances from its /table service instead of haversine x circuity.
@@ -66,6 +70,10 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(default=None, alias="SMTP_URL")
     smtp_from: str = Field(default="FieldForce <fieldforce@localhost>", alias="SMTP_FROM")
     email_max_attempts: int = Field(default=5, alias="EMAIL_MAX_ATTEMPTS", ge=1, le=20)
+
+    @property
+    def resolved_log_format(self) -> str:
+        return self.log_format or ("json" if self.environment is Environment.production else "text")
 
     @property
     def allows_private_webhooks(self) -> bool:

@@ -100,6 +100,12 @@ def defer_in_transaction(
     The same SQL function procrastinate's own `defer` calls; its insert trigger
     notifies listening workers when the transaction commits.
     """
+    from server.observability import request_id_var
+
+    request_id = request_id_var.get()
+    if request_id is not None:
+        # The job's log lines carry the id of the request that queued it (server/jobs/queue.py).
+        args = {**args, "request_id": request_id}
     job_id = session.execute(
         text(
             "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, "

@@ -69,3 +69,13 @@ def load_actor(session: Session, user: User) -> Actor:
         team_ids=frozenset(team),
         territory_ids=territories,
     )
+
+
+# The email of the actor the server uses for its own writes (a webhook switched off, an
+# import, the tier job): never a real user's.
+SYSTEM_EMAIL = "system@fieldforce.invalid"
+
+
+def system_actor(org_id: uuid.UUID) -> Actor:
+    """The server itself, acting in an organisation with an admin's reach."""
+    return Actor(user_id=uuid.UUID(int=0), org_id=org_id, role=Role.admin, email=SYSTEM_EMAIL)

@@ -34,6 +34,28 @@ from server.api.pagination import decode_cursor, encode_cursor
 from server.errors import AppError, Conflict, NotFound
 from server.geo import geometry_out, point_element, point_out
 
+# Who hears of every write (the workflow engine registers itself: server/workflows/__init__.py).
+# A registry rather than an import: the engine's actions write through resources, so the
+# engine sits above this module, not below it.
+WriteObserver = Callable[[WriteContext, str, Any, Mapping[str, Any] | None], None]
+_write_observers: list[WriteObserver] = []
+
+
+def observe_writes(observer: WriteObserver) -> None:
+    if observer not in _write_observers:
+        _write_observers.append(observer)
+
+
+def write_observers() -> tuple[WriteObserver, ...]:
+    return tuple(_write_observers)
+
+
+def announce_write(ctx: WriteContext, entity: str, obj: Any, before: Mapping[str, Any] | None) -> None:
+    """Tell the observers a row was written (`before`: the old values of the changed fields;
+    None for an insert). Writers outside the resources (imports, jobs) call it too."""
+    for observer in _write_observers:
+        observer(ctx, entity, obj, before)
+
 
 class PreconditionFailed(AppError):
     status, code, title = 412, "ROW_VERSION_MISMATCH", "Precondition failed"
@@ -223,11 +245,7 @@ class ResourceSpec(Generic[ModelT]):
             self.flush(ctx.session)
 
     def _fire_rules(self, ctx: WriteContext, obj: ModelT, before: dict[str, Any] | None) -> None:
-        """The organisation's workflow rules and webhooks see every write, whoever makes it.
-        Imported here, not at the top: the engine's actions write through resources."""
-        from server.workflows.engine import record_written
-
-        record_written(ctx, self.name, obj, before)
+        announce_write(ctx, self.name, obj, before)
 
     def flush(self, session: Session) -> None:
         """Flush, turning a constraint violation into 409 CONSTRAINT_VIOLATION."""
@@ -261,4 +279,12 @@ class ResourceSpec(Generic[ModelT]):
         self.delete(ctx, self.get_visible(ctx.session, ctx.actor, obj_id, for_update=True))
 
 
-__all__ = ["Policy", "PreconditionFailed", "ResourceSpec", "WriteContext"]
+__all__ = [
+    "Policy",
+    "PreconditionFailed",
+    "ResourceSpec",
+    "WriteContext",
+    "announce_write",
+    "observe_writes",
+    "write_observers",
+]

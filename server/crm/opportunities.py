@@ -11,22 +11,8 @@ from sqlalchemy.orm import Session
 from server.access.policy import WriteContext
 from server.crm.policy import CustomerChildPolicy
 from server.models import Opportunity, OpportunityStageChange, Organization
+from server.organizations.settings import stage_probabilities
 from shared.enums import OpportunityStage
-
-DEFAULT_STAGE_PROBABILITIES: dict[OpportunityStage, int] = {
-    OpportunityStage.lead: 10,
-    OpportunityStage.qualified: 25,
-    OpportunityStage.proposal: 50,
-    OpportunityStage.negotiation: 75,
-    OpportunityStage.won: 100,
-    OpportunityStage.lost: 0,
-}
-
-
-def stage_probabilities(org: Organization) -> dict[OpportunityStage, int]:
-    """The organisation's values over the defaults."""
-    stored: Mapping[str, Any] = org.stage_probabilities or {}
-    return {stage: int(stored.get(stage.value, default)) for stage, default in DEFAULT_STAGE_PROBABILITIES.items()}
 
 
 def _default_probability(session: Session, ctx: WriteContext, stage: Any) -> int:

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from server.access.actor import Actor
 from server.access.policy import WriteContext
 from server.api.schemas import Currency, Money, StrictModel
-from server.crm.opportunities import stage_probabilities
 from server.crm.resources import opportunity_resource
 from server.customers.resources import customer_resource
 from server.errors import Conflict, Forbidden, InvalidInput
 from server.models import Customer, Opportunity, OpportunityStageChange, Organization, User
+from server.organizations.settings import stage_probabilities
 from server.reports.service import reps_in_scope
 from server.tasks.resources import task_resource
 from shared.enums import CustomerStatus, OpportunityStage, Role, TaskKind, TaskStatus

@@ -24,14 +24,14 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.access.actor import system_actor
 from server.access.contact_details import normalise_phone
 from server.access.policy import WriteContext
-from server.crm.leads import assign_new_lead
+from server.api.resource import announce_write
+from server.customers.leads import assign_new_lead
 from server.customers.repository import territory_containing
 from server.errors import AppError
 from server.models import Customer, Organization
-from server.notifications.service import system_actor
-from server.workflows.engine import record_written
 from shared.enums import CustomerStatus, GeocodeAccuracy
 
 # normalised header -> our field. Headers are compared lowercase without
@@ -411,7 +411,7 @@ def _write(session: Session, org_id: uuid.UUID, rows: list[dict[str, Any]], repo
     # Imported leads fire the organisation's rules like any other new lead.
     ctx = WriteContext(session, system_actor(org_id))
     for customer in created:
-        record_written(ctx, "customer", customer, None)
+        announce_write(ctx, "customer", customer, None)
 
 
 def _update_existing(session: Session, values: dict[str, Any]) -> None:

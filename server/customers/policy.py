@@ -16,7 +16,7 @@ from server.access.fields import fields_outside, reject_nulls
 from server.access.policy import Policy, WriteContext
 from server.access.references import check_territory_ref, check_user_ref
 from server.access.visibility import sees_customer
-from server.crm.leads import assign_new_lead
+from server.customers.leads import assign_new_lead
 from server.customers.repository import territory_containing
 from server.errors import Forbidden
 from server.models import Customer

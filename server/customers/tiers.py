@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.access.actor import system_actor
 from server.access.policy import WriteContext
+from server.api.resource import announce_write
 from server.models import Customer, Order
-from server.notifications.service import system_actor
-from server.workflows.engine import record_written
 from shared.enums import CustomerStatus, Tier
 from shared.value import abc_tiers
 
@@ -48,5 +48,5 @@ def recompute_tiers(session: Session, org_id: uuid.UUID, *, months: int = 12) ->
     # A customer moving between tiers fires the organisation's tier_changed rules.
     ctx = WriteContext(session, system_actor(org_id))
     for customer, previous in changed:
-        record_written(ctx, "customer", customer, {"tier": previous})
+        announce_write(ctx, "customer", customer, {"tier": previous})
     return counts

@@ -31,12 +31,18 @@ from server.config import Settings
 from server.db import defer_in_transaction
 from server.errors import InvalidInput
 from server.models import User, Webhook, WebhookDelivery
-from server.workflows.schemas import SCHEDULED_TRIGGERS, Trigger
 from shared.enums import Role
 
 SIGNATURE_HEADER = "X-FieldForce-Signature"
-# The record events (time-based triggers reach a webhook through a rule's call_webhook action).
-EVENTS: tuple[str, ...] = tuple(trigger.value for trigger in Trigger if trigger not in SCHEDULED_TRIGGERS)
+# The record events, named as the workflow triggers that fire on writes (a test keeps the two
+# lists equal); time-based triggers reach a webhook through a rule's call_webhook action.
+EVENTS: tuple[str, ...] = (
+    "lead_created",
+    "visit_completed",
+    "opportunity_stage_changed",
+    "order_recorded",
+    "tier_changed",
+)
 _WEBHOOKS_KEY = "webhooks_by_event"
 
 
@@ -259,7 +265,8 @@ def attempt_delivery(
 
 
 def _switch_off(session: Session, webhook: Webhook) -> None:
-    from server.notifications.service import notify, system_actor
+    from server.access.actor import system_actor
+    from server.notifications.service import notify
 
     webhook.active = False
     webhook.disabled_at = datetime.now(UTC)

@@ -7,17 +7,39 @@ add their tasks to `blueprint`.
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from procrastinate import App, Blueprint, PsycopgConnector
 from sqlalchemy.orm import Session, sessionmaker
 
+import server.workflows  # noqa: F401 - registers the workflow rules with the write path for jobs
 from server.config import Settings, get_settings
 from server.db import libpq_url, make_engine, make_session_factory, transaction
+from server.observability import request_id_var
 
 blueprint = Blueprint()
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def carries_request_id(task: Callable[P, R]) -> Callable[P, R]:
+    """A job queued by a request gets its `request_id` (server.db.defer_in_transaction): set
+    for the job's log lines, never passed on to the task itself."""
+
+    @functools.wraps(task)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        request_id = kwargs.pop("request_id", None)
+        token = request_id_var.set(str(request_id) if request_id else None)
+        try:
+            return task(*args, **kwargs)
+        finally:
+            request_id_var.reset(token)
+
+    return run
 
 
 def make_job_app(settings: Settings | None = None, url: str | None = None) -> App:
@@ -34,6 +56,7 @@ def _worker_sessions() -> sessionmaker[Session]:
 
 
 @blueprint.task(name="recompute_tiers", queue="default", retry=3)
+@carries_request_id
 def recompute_tiers_job(org_id: str) -> dict[str, Any]:
     """Re-rank an organisation's customers A/B/C from the last 12 months of orders."""
     from server.customers.tiers import recompute_tiers
@@ -44,6 +67,7 @@ def recompute_tiers_job(org_id: str) -> dict[str, Any]:
 
 @blueprint.periodic(cron="17 3 * * *")
 @blueprint.task(name="compact_sync_changes", queue="default", retry=3)
+@carries_request_id
 def compact_sync_changes_job(timestamp: int) -> dict[str, int]:
     """Nightly: drop superseded sync change rows (tombstones stay) and old duplicate answers."""
     from server.sync.maintenance import compact
@@ -54,6 +78,7 @@ def compact_sync_changes_job(timestamp: int) -> dict[str, int]:
 
 @blueprint.periodic(cron="41 3 * * *")
 @blueprint.task(name="purge_positions", queue="default", retry=3)
+@carries_request_id
 def purge_positions_job(timestamp: int) -> dict[str, int]:
     """Nightly: delete positions older than POSITION_RETENTION_DAYS."""
     from server.tracking.retention import purge_positions
@@ -62,6 +87,7 @@ def purge_positions_job(timestamp: int) -> dict[str, int]:
 
 
 @blueprint.task(name="plan_run_part", queue="planning", retry=0)
+@carries_request_id
 def plan_run_part_job(part_id: str) -> dict[str, Any]:
     """Solve one team's share of a planning run, writing progress as it goes."""
     from server.planning.job import execute_part
@@ -71,6 +97,7 @@ def plan_run_part_job(part_id: str) -> dict[str, Any]:
 
 @blueprint.periodic(cron="* * * * *")
 @blueprint.task(name="fail_lost_planning_parts", queue="default", retry=0)
+@carries_request_id
 def fail_lost_planning_parts_job(timestamp: int) -> dict[str, int]:
     """Every minute: a planning part whose worker died is marked failed, not left running."""
     from server.planning.runs import fail_lost_parts
@@ -80,6 +107,7 @@ def fail_lost_planning_parts_job(timestamp: int) -> dict[str, int]:
 
 
 @blueprint.task(name="deliver_webhook", queue="default", retry=0)
+@carries_request_id
 def deliver_webhook_job(delivery_id: str) -> str:
     """One try of a webhook delivery; a failed try queues the next one itself (backoff)."""
     from server.integrations.webhooks import attempt_delivery
@@ -89,6 +117,7 @@ def deliver_webhook_job(delivery_id: str) -> str:
 
 
 @blueprint.task(name="send_email", queue="default", retry=0)
+@carries_request_id
 def send_email_job(message_id: str) -> str:
     """Hand one email to the SMTP server; a failed try queues the next one itself."""
     from server.integrations.email import send_email
@@ -99,6 +128,7 @@ def send_email_job(message_id: str) -> str:
 
 @blueprint.periodic(cron="*/5 * * * *")
 @blueprint.task(name="run_scheduled_rules", queue="default", retry=0)
+@carries_request_id
 def run_scheduled_rules_job(timestamp: int) -> dict[str, int]:
     """Every five minutes: overdue tasks and customers not visited, for the rules that ask."""
     from server.workflows.scheduled import run_scheduled_rules
@@ -108,6 +138,7 @@ def run_scheduled_rules_job(timestamp: int) -> dict[str, int]:
 
 
 @blueprint.task(name="recompute_customer_analytics", queue="default", retry=2)
+@carries_request_id
 def recompute_customer_analytics_job(org_id: str) -> dict[str, int]:
     """RFM segments and churn risk of one organisation."""
     from server.analytics.rfm import recompute_customer_analytics
@@ -118,6 +149,7 @@ def recompute_customer_analytics_job(org_id: str) -> dict[str, int]:
 
 @blueprint.periodic(cron="53 2 * * *")
 @blueprint.task(name="recompute_all_customer_analytics", queue="default", retry=2)
+@carries_request_id
 def recompute_all_customer_analytics_job(timestamp: int) -> dict[str, int]:
     """Nightly, before the morning's planning: every organisation's RFM and churn."""
     from server.analytics.rfm import recompute_customer_analytics

@@ -7,15 +7,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from server.access.actor import Actor
+from server.access.actor import SYSTEM_EMAIL, Actor
 from server.access.policy import Policy, WriteContext
 from server.api.resource import ResourceSpec
 from server.errors import Forbidden
 from server.models import Notification
 from server.notifications.schemas import NotificationCreate, NotificationRead, NotificationUpdate
-
-# The email of the actor the server uses for its own notices (server/notifications/service.py).
-SYSTEM_EMAIL = "system@fieldforce.invalid"
 
 
 class NotificationPolicy(Policy[Notification]):

@@ -15,13 +15,7 @@ from server.access.actor import Actor
 from server.access.policy import WriteContext
 from server.errors import InvalidInput
 from server.models import Notification
-from server.notifications.resources import SYSTEM_EMAIL, notification_resource
-from shared.enums import Role
-
-
-def system_actor(org_id: uuid.UUID) -> Actor:
-    """The server itself, for notices nobody's action caused (a webhook switched off)."""
-    return Actor(user_id=uuid.UUID(int=0), org_id=org_id, role=Role.admin, email=SYSTEM_EMAIL)
+from server.notifications.resources import notification_resource
 
 
 def notify(

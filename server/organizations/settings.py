@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,13 +11,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
-from server.crm.opportunities import stage_probabilities
 from server.errors import Forbidden, InvalidInput
 from server.models import Organization
 from server.organizations.schemas import Lunch, OrganizationSettings, OrganizationSettingsUpdate
 from server.tracking.verification import DEFAULT_RADIUS_M
 from shared.enums import OpportunityStage, Tier
 from shared.value import TIER_VISIT_FREQUENCY_DAYS
+
+DEFAULT_STAGE_PROBABILITIES: dict[OpportunityStage, int] = {
+    OpportunityStage.lead: 10,
+    OpportunityStage.qualified: 25,
+    OpportunityStage.proposal: 50,
+    OpportunityStage.negotiation: 75,
+    OpportunityStage.won: 100,
+    OpportunityStage.lost: 0,
+}
+
+
+def stage_probabilities(org: Organization) -> dict[OpportunityStage, int]:
+    """The organisation's values over the defaults."""
+    stored: Mapping[str, Any] = org.stage_probabilities or {}
+    return {stage: int(stored.get(stage.value, default)) for stage, default in DEFAULT_STAGE_PROBABILITIES.items()}
+
 
 DEFAULT_SERVICE_MINUTES: dict[Tier, int] = {Tier.A: 45, Tier.B: 30, Tier.C: 20}
 DEFAULT_LUNCH = Lunch(window=("12:00", "14:00"), minutes=45)

@@ -12,6 +12,7 @@ from server.deps import AppSettings, CurrentActor, DbSession, ManagerActor
 from server.errors import PROBLEM_JSON, Forbidden
 from server.middleware import require_json_body
 from server.models import SyncConflict, SyncRejection
+from server.observability import SYNC_PULL_RECORDS, SYNC_PUSH_MUTATIONS, SYNC_PUSH_SIZE
 from server.sync import files, maintenance, review
 from server.sync.pull import pull_page
 from server.sync.push import check_protocol, push
@@ -47,7 +48,11 @@ _scopes_adapter: TypeAdapter[ScopeList] = TypeAdapter(ScopeList)
 def push_mutations(request: PushRequest, session: DbSession, actor: CurrentActor) -> Response:
     """Apply a client's mutations; each gets an outcome (see SYNC.md). 409 MUTATION_GAP and
     CLIENT_ID_CONFLICT apply nothing; 503 means retry the same batch later."""
-    return json_response(_push_adapter, push(session, actor, request))
+    answer = push(session, actor, request)
+    SYNC_PUSH_SIZE.observe(len(request.mutations))
+    for result in answer.results:
+        SYNC_PUSH_MUTATIONS.labels(str(result.outcome)).inc()
+    return json_response(_push_adapter, answer)
 
 
 @router.get("/pull", response_model=PullPage, summary="Changes in one scope after a cursor")
@@ -75,6 +80,7 @@ def pull_changes(
         client_id=client_id,
         schema_version=schema_version,
     )
+    SYNC_PULL_RECORDS.observe(len(page.records))
     return json_response(_pull_adapter, page)
 
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
+from server.access.actor import system_actor
 from server.access.policy import WriteContext
 from server.models import Customer, Organization, Task, WorkflowRule, WorkflowRun
-from server.notifications.service import system_actor
 from server.organizations.settings import effective_settings
 from server.workflows.engine import Firing, RecordView, run_rule
 from server.workflows.schemas import SCHEDULED_TRIGGERS, Trigger

@@ -292,3 +292,10 @@ def test_a_reps_plan_as_ical_at_a_secret_revocable_url(client, as_user, db, live
     db.execute(update(User).where(User.id == W.r1).values(active=False))
     db.flush()
     assert httpx.get(f"{live_server}{third}").status_code == 404
+
+
+def test_webhook_events_are_the_record_triggers():
+    from server.integrations.webhooks import EVENTS
+    from server.workflows.schemas import SCHEDULED_TRIGGERS, Trigger
+
+    assert set(EVENTS) == {t.value for t in Trigger if t not in SCHEDULED_TRIGGERS}

@@ -422,3 +422,17 @@ def test_admins_edit_managers_read_reps_do_not_see(client, as_user):
     assert changed.status_code == 200 and changed.json()["enabled"] is False
     assert client.delete(f"{RULES}/{rule['id']}", headers=admin).status_code == 204
     assert client.get(f"{RULES}/{rule['id']}", headers=admin).status_code == 404
+
+
+def test_every_process_that_writes_fires_the_rules():
+    """The engine hears of writes through a registry (server/api/resource.py): the server, the
+    job worker and the command line each register it on import."""
+    import subprocess
+    import sys
+
+    for module in ("server.app", "server.jobs.queue", "server.cli"):
+        check = (
+            f"import {module}; from server.api.resource import write_observers; "
+            "from server.workflows.engine import record_written; assert record_written in write_observers()"
+        )
+        assert subprocess.run([sys.executable, "-c", check], capture_output=True).returncode == 0, module
