@@ -281,18 +281,31 @@ def import_customers_command(
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows anyway")] = False,
 ) -> None:
     """Import customers from a CSV export (Salesforce, HubSpot or plain headers)."""
+    from server.customers.geocoding import geocoder_from_settings
     from server.customers.importer import CustomerImportFailed, import_customers
     from server.db import transaction
     from server.errors import AppError
 
     with file.open("rb") as handle:
         total = max(0, sum(1 for _ in handle) - 1)
+    geocoder = geocoder_from_settings(get_settings())
     try:
         with _progress() as progress:
             bar = progress.add_task(f"importing {file.name}", total=total)
+            located = progress.add_task("geocoding addresses", total=None, visible=geocoder is not None)
+
+            def geocoded(done: int, wanted: int) -> None:
+                progress.update(located, completed=done, total=wanted)
+
             with transaction(_session_factory()) as session:
                 report = import_customers(
-                    session, org, file, skip_bad_rows=skip_bad_rows, progress=lambda n: progress.advance(bar, n)
+                    session,
+                    org,
+                    file,
+                    skip_bad_rows=skip_bad_rows,
+                    progress=lambda n: progress.advance(bar, n),
+                    geocoder=geocoder,
+                    geocode_progress=geocoded,
                 )
     except CustomerImportFailed as exc:
         _print_row_errors(exc.report.errors)
@@ -303,7 +316,13 @@ def import_customers_command(
         _print_row_errors(report.errors)
     if report.unmapped_columns:
         console.print(f"columns ignored: {', '.join(report.unmapped_columns)}")
-    typer.echo(f"{report.rows} rows: {report.created} created, {report.updated} updated, {report.skipped} skipped")
+    if report.not_geocoded:
+        console.print(f"{len(report.not_geocoded)} rows imported without a location (address not found):")
+        _print_row_errors(report.not_geocoded)
+    typer.echo(
+        f"{report.rows} rows: {report.created} created, {report.updated} updated, {report.skipped} skipped"
+        + (f", {report.geocoded} geocoded" if geocoder is not None else "")
+    )
 
 
 def _print_row_errors(errors: list[RowError]) -> None:

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # After this many deliveries in a row gave up, the webhook is switched off and the admins told.
     webhook_disable_after: int = Field(default=3, alias="WEBHOOK_DISABLE_AFTER", ge=1)
     # smtp://user:password@host:587?starttls=true or smtps://host:465; unset: email is not sent.
+    # A Nominatim or Photon server for addresses without coordinates (imports); unset: none.
+    geocoder_url: str | None = Field(default=None, alias="GEOCODER_URL")
+    geocoder_kind: str = Field(default="nominatim", alias="GEOCODER_KIND", pattern="^(nominatim|photon)$")
+    # Seconds between requests (the public Nominatim asks for 1); 0 for a server of your own.
+    geocoder_min_interval_s: float = Field(default=0.0, alias="GEOCODER_MIN_INTERVAL_S", ge=0, le=10)
     smtp_url: str | None = Field(default=None, alias="SMTP_URL")
     smtp_from: str = Field(default="FieldForce <fieldforce@localhost>", alias="SMTP_FROM")
     email_max_attempts: int = Field(default=5, alias="EMAIL_MAX_ATTEMPTS", ge=1, le=20)

@@ -28,6 +28,7 @@ from server.access.actor import system_actor
 from server.access.contact_details import normalise_phone
 from server.access.policy import WriteContext
 from server.api.resource import announce_write
+from server.customers.geocoding import Geocoder, GeocoderUnavailable, address_query, geocode
 from server.customers.leads import assign_new_lead
 from server.customers.repository import territory_containing
 from server.errors import AppError
@@ -58,6 +59,7 @@ HEADER_ALIASES: dict[str, str] = {
     "recordid": "external_ref",
     "companyid": "external_ref",
     "companyname": "name",
+    "street": "street",
     "streetaddress": "street",
     "streetaddress2": "street2",
     "address": "street",
@@ -187,6 +189,13 @@ class ImportReport:
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
     unmapped_columns: list[str] = field(default_factory=list)
+    geocoded: int = 0
+    # Rows imported without a location: their address was not found (never dropped silently).
+    not_geocoded: list[RowError] = field(default_factory=list)
+
+
+class GeocoderFailed(AppError):
+    status, code, title = 503, "GEOCODER_UNAVAILABLE", "Geocoder unavailable"
 
 
 class CustomerImportFailed(AppError):
@@ -345,8 +354,11 @@ def import_customers(
     *,
     skip_bad_rows: bool = False,
     progress: Callable[[int], None] | None = None,
+    geocoder: Geocoder | None = None,
+    geocode_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Validate every row, then write all good rows in the caller's transaction."""
+    """Validate every row, geocode the addresses without coordinates (when a geocoder is
+    given), then write all good rows in the caller's transaction."""
     org = session.get(Organization, org_id)
     if org is None:
         raise AppError(f"Organisation {org_id} not found", code="ORG_NOT_FOUND", status=404)
@@ -374,8 +386,38 @@ def import_customers(
     if report.errors and not skip_bad_rows:
         raise CustomerImportFailed(report)
     report.skipped = len(report.errors)
+    if geocoder is not None:
+        _geocode(session, geocoder, good, org.default_country, report, geocode_progress)
     _write(session, org_id, [values for _, values in good], report)
     return report
+
+
+def _geocode(
+    session: Session,
+    geocoder: Geocoder,
+    rows: list[tuple[int, dict[str, Any]]],
+    default_country: str,
+    report: ImportReport,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Coordinates for the rows that have an address and none of their own."""
+    wanted = [
+        (line, values, query) for line, values in rows if "lat" not in values and (query := address_query(values))
+    ]
+    for done, (line, values, query) in enumerate(wanted, start=1):
+        try:
+            found = geocode(session, geocoder, query, values.get("country") or default_country)
+        except GeocoderUnavailable as error:
+            raise GeocoderFailed(
+                f"line {line}: the geocoder could not be asked ({error}); nothing was imported, try again"
+            ) from error
+        if found is None:
+            report.not_geocoded.append(RowError(line, f"address not found: {query}"))
+        else:
+            values["lat"], values["lon"], values["geocode_accuracy"] = found.lat, found.lon, found.accuracy
+            report.geocoded += 1
+        if progress is not None:
+            progress(done, len(wanted))
 
 
 def _write(session: Session, org_id: uuid.UUID, rows: list[dict[str, Any]], report: ImportReport) -> None:
@@ -393,7 +435,7 @@ def _write(session: Session, org_id: uuid.UUID, rows: list[dict[str, Any]], repo
         lat, lon = values.pop("lat", None), values.pop("lon", None)
         if lat is not None and lon is not None:
             values["location"] = WKTElement(f"POINT({lon!r} {lat!r})", srid=4326)
-            values["geocode_accuracy"] = GeocodeAccuracy.manual
+            values.setdefault("geocode_accuracy", GeocodeAccuracy.manual)
             values["territory_id"] = territory_containing(session, org_id, lat, lon)
         customer_id = existing.get(values.get("external_ref", ""))
         if customer_id is None:

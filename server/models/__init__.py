@@ -16,7 +16,7 @@ from server.models.crm_workflow import (
     WorkflowRule,
     WorkflowRun,
 )
-from server.models.customer import Contact, Customer
+from server.models.customer import Contact, Customer, GeocodeCache
 from server.models.files import FileChunk, StoredFile
 from server.models.organization import Organization
 from server.models.plan import Plan
@@ -37,6 +37,7 @@ __all__ = [
     "Device",
     "EmailMessage",
     "FileChunk",
+    "GeocodeCache",
     "LastPosition",
     "LeadRoundRobin",
     "LoginFailure",

@@ -6,11 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import DateTime, Index, Integer, Numeric, String, Text, Uuid, text
+from sqlalchemy import DateTime, Float, Index, Integer, Numeric, String, Text, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base, FieldClocksMixin, TenantMixin, tenant_fk
+from server.models.base import Base, FieldClocksMixin, TenantMixin, tenant_fk, utcnow_column
 from server.models.enums import db_enum
 from shared.enums import CustomerStatus, GeocodeAccuracy, Tier
 
@@ -93,3 +93,18 @@ class Contact(FieldClocksMixin, TenantMixin, Base):
     role: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))
+
+
+class GeocodeCache(Base):
+    """A geocoder's answer to one address (not found too), so it is asked once
+    (server/customers/geocoding.py). Shared by organisations: an address is public."""
+
+    __tablename__ = "geocode_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of provider, country, address
+    provider: Mapped[str] = mapped_column(String(20), nullable=False)
+    query: Mapped[str] = mapped_column(String(500), nullable=False)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = utcnow_column()
