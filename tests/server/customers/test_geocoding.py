@@ -40,7 +40,7 @@ class FakeGeocoder:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query).get("q", [""])[0].lower()
                 outer.requests.append(query)
