@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # times and distances from its /table service instead of haversine x circuity.
     routing_osrm_url: str | None = Field(default=None, alias="ROUTING_OSRM_URL")
     # Server connections end a transaction idle this long (it would hold back sync pulls).
+    # The caller resolved from an access token is reused this many seconds (0: never).
+    actor_cache_seconds: float = Field(default=5.0, alias="ACTOR_CACHE_SECONDS", ge=0, le=60)
     idle_in_transaction_ms: int = Field(default=60_000, alias="DB_IDLE_IN_TRANSACTION_MS", ge=1_000)
     # One SQL statement of an API request may run this long (0: no limit); jobs have none.
     statement_timeout_ms: int = Field(default=15_000, alias="DB_STATEMENT_TIMEOUT_MS", ge=0)

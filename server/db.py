@@ -47,7 +47,11 @@ def make_engine(
         url or settings.resolved_database_url(),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        # No ping before each checkout (a round trip on every request): a connection the
+        # server dropped fails its request with 503 DATABASE_UNAVAILABLE (nothing written, the
+        # client retries), and SQLAlchemy then renews the pool's older connections.
+        pool_pre_ping=False,
+        pool_recycle=1800,
         pool_timeout=10,
         connect_args={
             "connect_timeout": 5,

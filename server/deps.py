@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor, load_actor
+from server.access.actor_cache import actor_cache
 from server.access.credentials import decode_access_token
 from server.config import Settings
 from server.errors import Forbidden, Unauthorized
@@ -39,13 +40,18 @@ def current_actor(
     must bring its CSRF token in `X-CSRF-Token` for any change."""
     if not token:
         return _cookie_actor(request, session, settings)
-    claims = decode_access_token(token, settings.secret_key)
+    claims = decode_access_token(token, settings.secret_key)  # checked every time: expiry is exact
     if claims is None:
         raise Unauthorized("The access token is invalid or expired", code="INVALID_TOKEN")
+    cached = actor_cache.get(token)
+    if cached is not None:
+        return cached
     user = session.scalar(select(User).where(User.id == claims.user_id, User.org_id == claims.org_id))
     if user is None or not user.active or user.deleted_at is not None or user.auth_generation != claims.generation:
         raise Unauthorized("The access token is no longer valid", code="INVALID_TOKEN")
-    return load_actor(session, user)
+    actor = load_actor(session, user)
+    actor_cache.put(token, actor, settings.actor_cache_seconds)
+    return actor
 
 
 def _cookie_actor(request: Request, session: Session, settings: Settings) -> Actor:

@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from server.access.actor_cache import actor_cache
 from server.errors import ServiceUnavailable
 from server.models import RefreshToken, User
 from shared.enums import Role
@@ -139,6 +140,7 @@ def refresh_token_digest(token: str) -> str:
 def revoke_all_sessions(session: Session, user: User) -> None:
     """Password change or deactivation: every refresh token and access token dies."""
     user.auth_generation += 1
+    actor_cache.forget_user(user.id)
     session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))

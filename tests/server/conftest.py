@@ -52,6 +52,8 @@ def settings(database_url: str) -> Settings:
         SECRET_KEY=TEST_SECRET,
         LOGIN_MAX_FAILURES=5,
         LOGIN_FAILURE_WINDOW_SECONDS=300,
+        # Tests change a caller's team or territories and look at once; the cache has its own test.
+        ACTOR_CACHE_SECONDS=0,
     )
 
 

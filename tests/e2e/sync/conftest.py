@@ -16,7 +16,9 @@ from tests.server.conftest import serving
 
 @pytest.fixture(scope="session")
 def sync_settings(database_url: str) -> Settings:
-    return Settings(FIELDFORCE_ENV=Environment.test, DATABASE_URL=database_url, SECRET_KEY=TEST_SECRET)
+    return Settings(
+        FIELDFORCE_ENV=Environment.test, DATABASE_URL=database_url, SECRET_KEY=TEST_SECRET, ACTOR_CACHE_SECONDS=0
+    )
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from server.models import Customer
@@ -169,3 +171,44 @@ def test_a_geojson_point_is_accepted_wherever_a_position_is(client, as_user):
         "/api/v1/customers/nearest", params={"lat": 45.755, "lon": 4.805, "limit": 1}, headers=as_user("m1")
     )
     assert near.status_code == 200
+
+
+def test_list_pages_skip_validation_and_give_the_same_bytes(db, world):
+    """List pages go straight from the resource's rows to JSON (router_factory.page_json): for
+    every resource, as an admin and as a rep, the bytes are those the validated path gives."""
+    from pydantic import TypeAdapter, create_model
+
+    from server.absences.resources import absence_resource
+    from server.access.actor import load_actor
+    from server.api.router_factory import page_json
+    from server.crm.resources import contact_resource, note_resource, opportunity_resource, order_resource
+    from server.customers.resources import customer_resource
+    from server.models import User
+    from server.planning.resources import plan_resource
+    from server.tasks.resources import task_resource
+    from server.territories.resources import territory_resource
+    from server.tracking.devices import device_resource
+    from server.users.resources import user_resource
+    from server.visits.resources import visit_resource
+
+    specs = [
+        absence_resource,
+        contact_resource,
+        note_resource,
+        opportunity_resource,
+        order_resource,
+        customer_resource,
+        plan_resource,
+        task_resource,
+        territory_resource,
+        device_resource,
+        user_resource,
+        visit_resource,
+    ]
+    for who in (W.admin_a, W.r1):
+        actor = load_actor(db, db.get(User, who))
+        for spec in specs:
+            page = spec.list_page(db, actor, spec.list_query())
+            model = create_model("Page", items=(list[spec.read_schema], ...), next_cursor=(str | None, None))
+            adapter: TypeAdapter[Any] = TypeAdapter(model)
+            assert page_json(spec, page) == adapter.dump_json(adapter.validate_python(page)), spec.name
