@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -258,6 +258,7 @@ def create_app(
         "/metrics",
         tags=["ops"],
         summary="Prometheus metrics (text format)",
+        response_class=PlainTextResponse,
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, 404: {"description": "Off"}},
     )
     async def metrics(request: Request) -> Response:
@@ -265,6 +266,8 @@ def create_app(
             return problem_response(404, "NOT_FOUND", "Not found", "Not found")
         body, media_type = await run_in_threadpool(render_metrics, lambda: refresh_gauges(app))
         return Response(body, media_type=media_type)
+
+    document_common_answers(app)  # after every route is in place
 
     @app.get("/", include_in_schema=False)
     async def index() -> dict[str, str]:

@@ -18,6 +18,7 @@ NOT_JSON_DOCUMENTS = {
     ("POST", "/api/v1/tracking/osmand"),
     ("GET", "/api/v1/tracking/live"),
     ("GET", "/api/v1/users/{user_id}/calendar-feed"),  # text/calendar
+    ("GET", "/metrics"),  # the Prometheus text format
 }
 
 
