@@ -21,7 +21,7 @@ def test_opposite_orders_never_deadlock(sync_server, org: SyncOrg):
     for round_ in range(8):
         barrier = threading.Barrier(2)
 
-        def push(index: int, round_: int = round_) -> None:
+        def push(index: int, round_: int = round_, barrier: threading.Barrier = barrier) -> None:
             order = customers if index == 0 else list(reversed(customers))
             hlc = (wall_clock_ms() << 16) + round_
             batch = [
