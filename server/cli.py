@@ -573,13 +573,23 @@ def worker(
 
     async def run() -> None:
         async with job_app.open_async():
+            # The heartbeat tells the others this worker lives; a killed worker's job is
+            # retried once its heartbeat is STALLED_JOB_SECONDS old (server/jobs/queue.py).
+            heartbeat = float(os.environ.get("FIELDFORCE_WORKER_HEARTBEAT_S", "10"))
             if queues:
                 await job_app.run_worker_async(
-                    concurrency=concurrency, queues=queues, wait=not until_empty, install_signal_handlers=True
+                    concurrency=concurrency,
+                    queues=queues,
+                    wait=not until_empty,
+                    install_signal_handlers=True,
+                    update_heartbeat_interval=heartbeat,
                 )
             else:  # every queue
                 await job_app.run_worker_async(
-                    concurrency=concurrency, wait=not until_empty, install_signal_handlers=True
+                    concurrency=concurrency,
+                    wait=not until_empty,
+                    install_signal_handlers=True,
+                    update_heartbeat_interval=heartbeat,
                 )
 
     console.print("worker started" + ("; stops when the queue is empty" if until_empty else "; waiting for jobs"))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, ParamSpec, TypeVar
 
-from procrastinate import App, Blueprint, PsycopgConnector
+from procrastinate import App, Blueprint, JobContext, PsycopgConnector
 from sqlalchemy.orm import Session, sessionmaker
 
 import server.workflows  # noqa: F401 - registers the workflow rules with the write path for jobs
@@ -168,3 +168,28 @@ def _org_ids() -> list[uuid.UUID]:
 
     with transaction(_worker_sessions()) as session:
         return list(session.scalars(select(Organization.id)))
+
+
+# A job in `doing` whose worker's heartbeat is this old lost its worker (killed, its machine
+# gone): it goes back to the queue and runs again. Planning parts are not retried here: a
+# lost part fails its run (fail_lost_planning_parts) and the manager starts a new one.
+STALLED_JOB_SECONDS = 60.0
+RETRIED_QUEUES = ("default",)
+
+
+async def retry_stalled_jobs(job_app: Any, *, stalled_after_s: float = STALLED_JOB_SECONDS) -> list[int]:
+    """Put the jobs of dead workers back in the queue; their ids."""
+    retried = []
+    for queue in RETRIED_QUEUES:
+        for job in await job_app.job_manager.get_stalled_jobs(queue=queue, seconds_since_heartbeat=stalled_after_s):
+            await job_app.job_manager.retry_job(job)
+            retried.append(int(job.id))
+    return retried
+
+
+@blueprint.periodic(cron="* * * * *")
+@blueprint.task(name="retry_stalled_jobs", queue="default", retry=0, pass_context=True, queueing_lock="stalled")
+async def retry_stalled_jobs_job(context: JobContext, timestamp: int) -> dict[str, int]:
+    """Every minute: the jobs of workers that died mid-job run again (once: the job is
+    back in `todo`, and one worker takes it)."""
+    return {"retried": len(await retry_stalled_jobs(context.app))}
