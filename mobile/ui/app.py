@@ -43,6 +43,7 @@ from mobile.device.intents import Intents
 from mobile.device.location import LocationProvider
 from mobile.ui import theme
 from mobile.ui.screens.customer import CustomerScreen
+from mobile.ui.screens.for_you import ForYouScreen
 from mobile.ui.screens.lead import LeadScreen
 from mobile.ui.screens.lists import CustomersScreen, TasksScreen
 from mobile.ui.screens.review import ReviewScreen
@@ -235,6 +236,7 @@ class FieldForceApp(App):
         manager.add_widget(ReviewScreen(name="review"))
         manager.add_widget(SettingsScreen(name="settings"))
         manager.add_widget(RouteMapScreen(name="route_map"))
+        manager.add_widget(ForYouScreen(name="for_you"))
         return manager
 
     def set_text_size(self, name: str) -> None:

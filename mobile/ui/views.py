@@ -278,3 +278,57 @@ def review_items(results: list[dict[str, Any]], current: Any) -> list[ReviewItem
         else:  # rejected, quarantined
             items.append(ReviewItem(what, f"not accepted: {result.get('detail') or result.get('code') or outcome}"))
     return items
+
+
+@dataclass(frozen=True)
+class ForYouRow:
+    """A line of the For you screen: a next best action, or a notification."""
+
+    id: str
+    kind: str  # "action" or "notification"
+    title: str
+    detail: str
+    tag: str  # in words: "Overdue task", "At risk", "Closing", "A customer", "New", "Read"
+    customer_id: str
+    unread: bool
+
+
+ACTION_WORDS = {
+    "overdue_task": "Overdue task",
+    "overdue_a_customer": "A customer due",
+    "churn_risk": "At risk",
+    "closing_this_month": "Closing",
+}
+
+
+def for_you_rows(actions: list[Any], notifications: list[dict[str, Any]]) -> list[ForYouRow]:
+    """Unread notifications first (newest first), then the next best actions in the server's
+    order, then what was read."""
+    unread = [n for n in notifications if not n.get("read_at")]
+    read = [n for n in notifications if n.get("read_at")]
+
+    def of_notification(note: dict[str, Any]) -> ForYouRow:
+        return ForYouRow(
+            id=str(note["id"]),
+            kind="notification",
+            title=str(note.get("title") or ""),
+            detail=str(note.get("body") or ""),
+            tag="Read" if note.get("read_at") else "New",
+            customer_id=str(note.get("entity_id") or "") if note.get("entity") == "customer" else "",
+            unread=not note.get("read_at"),
+        )
+
+    rows = [of_notification(note) for note in unread]
+    rows += [
+        ForYouRow(
+            id=action.entity_id,
+            kind="action",
+            title=action.title,
+            detail=(action.customer_name + " - " if action.customer_name else "") + action.detail,
+            tag=ACTION_WORDS.get(action.kind, action.kind),
+            customer_id=action.customer_id or "",
+            unread=False,
+        )
+        for action in actions
+    ]
+    return rows + [of_notification(note) for note in read]

@@ -12,6 +12,7 @@ from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, Strin
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
+from mobile.core import next_actions
 from mobile.ui import theme
 from mobile.ui.views import TodayVisit, today_visits
 from shared.sync.protocol import Entity
@@ -41,6 +42,7 @@ class TodayScreen(Screen):
     empty_text = StringProperty("")
     wide = BooleanProperty(False)
     selected = ObjectProperty(None, allownone=True)
+    for_you = StringProperty("For you")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -68,6 +70,8 @@ class TodayScreen(Screen):
         done = sum(1 for row in shown if row.done)
         self.progress = f"{done} of {len(shown)} done" if shown else ""
         self.empty_text = "" if shown else "No visits planned today. Pull down or tap Sync now to check again."
+        waiting = len(work.notifications(unread_only=True)) + len(next_actions.load(app.services.store))
+        self.for_you = f"For you ({waiting})" if waiting else "For you"
         if self.selected is not None:
             self.selected = next((row for row in shown if row.id == self.selected.id), None)
         app.refresh_pending()

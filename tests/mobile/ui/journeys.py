@@ -710,7 +710,41 @@ def storage_full(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot:
     yield lambda: not app.syncing and app.pending == 0
 
 
+def for_you(app: Any, args: argparse.Namespace, seen: dict[str, Any], shot: Callable[[str], None]) -> Step:
+    """After the first sync: For you holds the manager's notification and the next best
+    actions; a notification read on the phone is sent with the next sync."""
+    yield from signed_in(app, args)
+    today = app.root.get_screen("today")
+    today.refresh()
+    yield lambda: today.for_you != "For you"  # the count came with the sync
+    seen["button"] = today.for_you
+    yield 0.3
+    shot("today")
+    tap(today.ids.for_you_button)
+    screen = app.root.get_screen("for_you")
+    yield lambda: app.root.current == "for_you" and bool(screen.rows)
+    yield 0.3
+    shot("list")
+    seen["rows"] = [{"tag": row["tag"], "title": row["title"], "unread": row["unread"]} for row in screen.rows]
+    seen["heading"] = screen.heading
+    seen["pending_before"] = app.pending
+    unread = next(
+        child
+        for w in screen.ids.entries.children[0].children
+        if getattr(w, "unread", False)
+        for child in w.children
+        if getattr(child, "text", "") == "Read"
+    )
+    tap(unread)
+    yield 0.3
+    seen["pending_after"] = app.pending
+    seen["rows_after"] = [{"tag": row["tag"], "unread": row["unread"]} for row in screen.rows]
+    app.sync_now("journey")
+    yield lambda: not app.syncing and app.pending == 0
+
+
 JOURNEYS = {
+    "for_you": for_you,
     "storage_full": storage_full,
     "map_tiles_and_settings": map_tiles_and_settings,
     "session_ended": session_ended,

@@ -356,3 +356,42 @@ def test_a_full_storage_is_said_and_loses_nothing(rep_day: RepDay, engine: Engin
     with Session(engine) as session:
         note = session.scalar(select(Note).where(Note.author_id == rep_day.rep_id).order_by(Note.created_at.desc()))
         assert note is not None and note.body.startswith("Wants the autumn catalogue.")
+
+
+def test_for_you_shows_the_notifications_and_the_next_actions(
+    rep_day: RepDay, engine: Engine, journey: Journeys
+) -> None:
+    """The manager's notification and an overdue task reach the phone; the rep reads the
+    notification on the phone and the read reaches the server."""
+    from server.models import Notification
+
+    with Session(engine) as session, session.begin():
+        note = Notification(
+            org_id=rep_day.org_id,
+            recipient_id=rep_day.rep_id,
+            title="Call Dupont back today",
+            body="They asked for the new catalogue",
+        )
+        session.add(note)
+        session.add(
+            Task(
+                org_id=rep_day.org_id,
+                assignee_id=rep_day.rep_id,
+                title="Send the signed quote",
+                due_at=datetime.now(UTC) - timedelta(days=2),
+            )
+        )
+        session.flush()
+        note_id = note.id
+    seen = journey("for_you")
+    assert seen["button"].startswith("For you (")
+    tags = [(row["tag"], row["title"]) for row in seen["rows"]]
+    assert tags[0] == ("New", "Call Dupont back today")
+    assert ("Overdue task", "Send the signed quote") in tags
+    assert seen["pending_after"] - seen["pending_before"] == 1
+    assert seen["rows_after"][0]["unread"] is False or seen["rows_after"][-1]["tag"] == "Read"
+    with Session(engine) as session:
+        stored = session.get(Notification, note_id)
+        assert stored is not None and stored.read_at is not None
+    for name in seen["screenshots"]:
+        assert (journey.shots / name).stat().st_size > 5_000, name
