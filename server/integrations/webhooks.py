@@ -26,11 +26,13 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.access.actor import system_actor
 from server.access.policy import WriteContext
 from server.config import Settings
 from server.db import defer_in_transaction
 from server.errors import InvalidInput
 from server.models import User, Webhook, WebhookDelivery
+from server.notifications.service import notify
 from shared.enums import Role
 
 SIGNATURE_HEADER = "X-FieldForce-Signature"
@@ -265,9 +267,6 @@ def attempt_delivery(
 
 
 def _switch_off(session: Session, webhook: Webhook) -> None:
-    from server.access.actor import system_actor
-    from server.notifications.service import notify
-
     webhook.active = False
     webhook.disabled_at = datetime.now(UTC)
     webhook.disabled_reason = f"{webhook.consecutive_failures} deliveries in a row failed"

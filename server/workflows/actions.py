@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from server.access.policy import WriteContext
+from server.integrations.email import queue_email
+from server.integrations.webhooks import queue_delivery
 from server.models import Customer, TerritoryRep, User, Webhook, WorkflowRule
+from server.notifications.service import notify
 from server.workflows.fields import RESOURCES, checked_value
 from server.workflows.schemas import Assignee, CallWebhook, CreateTask, Notify, SendEmail, SetField
 from shared.enums import Role, TaskStatus
@@ -176,8 +179,6 @@ def _set_field(ctx: WriteContext, firing: Firing, action: SetField) -> dict[str,
 def _notify(
     ctx: WriteContext, rule: WorkflowRule, firing: Firing, record: Mapping[str, Any], action: Notify
 ) -> dict[str, Any]:
-    from server.notifications.service import notify
-
     recipients: dict[uuid.UUID, User] = {}
     for who in action.recipients:
         for user in people(ctx, firing, who):
@@ -200,8 +201,6 @@ def _notify(
 def _call_webhook(
     ctx: WriteContext, rule: WorkflowRule, firing: Firing, record: Mapping[str, Any], action: CallWebhook
 ) -> dict[str, Any]:
-    from server.integrations.webhooks import queue_delivery
-
     webhook = ctx.session.get(Webhook, action.webhook_id)
     if webhook is None or webhook.org_id != ctx.actor.org_id or webhook.deleted_at is not None:
         raise ReferenceGone(f"webhook {action.webhook_id} no longer exists")
@@ -215,8 +214,6 @@ def _call_webhook(
 def _send_email(
     ctx: WriteContext, rule: WorkflowRule, firing: Firing, record: Mapping[str, Any], action: SendEmail
 ) -> dict[str, Any]:
-    from server.integrations.email import queue_email
-
     address: str | None
     if action.to == "customer":
         customer = _customer(ctx, firing)

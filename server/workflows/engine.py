@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from server.access.actor import Actor
 from server.access.policy import WriteContext
 from server.errors import AppError
+from server.integrations.webhooks import queue_event
 from server.models import Customer, WorkflowRule, WorkflowRun
 from server.workflows import actions as action_runners
 from server.workflows.conditions import UnknownConditionField, holds, json_value
@@ -140,8 +141,6 @@ def record_written(ctx: WriteContext, entity: str, obj: Any, before: Mapping[str
 
 def fire(ctx: WriteContext, firing: Firing) -> list[WorkflowRun]:
     """Run every enabled rule of the organisation on this trigger, then queue its webhooks."""
-    from server.integrations.webhooks import queue_event
-
     session = ctx.session
     view = RecordView(session, firing)
     runs = [
