@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, literal, literal_column, select, text
+from sqlalchemy import and_, func, literal, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from server.access.actor import Actor
@@ -79,6 +79,10 @@ def _current_rows(
     in_scope = literal(scope) == func.any(
         func.ff_row_scopes(str(entity), table.c.org_id, func.to_jsonb(literal_column(table.name)))
     )
+    if entity is Entity.notification:
+        # In the recipient's personal scope, and theirs alone: a manager who pulls a rep's
+        # scope (their visits, their tasks) does not get the rep's messages.
+        in_scope = and_(in_scope, table.c.recipient_id == actor.user_id)
     rows = session.execute(select(model, in_scope).where(model.org_id == actor.org_id, model.id.in_(ids)))
     return {obj.id: (obj, bool(inside)) for obj, inside in rows}
 

@@ -53,9 +53,12 @@ def test_follow_up_needed_offline_becomes_a_task_on_the_phone(sync_server, devic
 
     [note] = phone.app.notifications(unread_only=True)
     assert note["title"] == f"Logged: {customer_name}"
-    # Only the recipient's phone has it (another rep's does not).
+    # Only the recipient's phone has it: not another rep's, not the manager's tablet (which
+    # pulls the rep's personal scope for their visits and tasks).
     devices["rep1"].sync()
-    assert devices["rep1"].app.notifications() == []
+    assert devices["rep1"].store.count(Entity.notification) == 0
+    devices["manager"].sync()
+    assert devices["manager"].store.count(Entity.notification) == 0
 
     phone.app.mark_notification_read(note["id"])
     assert phone.app.notifications(unread_only=True) == []
