@@ -257,6 +257,9 @@ def ingest_app_batch(session: Session, actor: Actor, device_key: str, raw_points
     return {"stored": report.stored, "duplicates": report.duplicates, "rejected": report.rejected}
 
 
+TELEMETRY_EVERY = timedelta(minutes=1)
+
+
 def store_tracker_report(session: Session, report: TrackerReport, is_json: bool, client: str = "") -> None:
     """A tracker app's report (OsmAnd/Traccar protocol): its device by identifier, its token
     checked (a keyed hash), failures throttled per device and per address."""
@@ -283,8 +286,14 @@ def store_tracker_report(session: Session, report: TrackerReport, is_json: bool,
             device.token_hash = device_token_hash(secret, report.token)  # stored before keyed hashes
     if report.point is not None:
         store_positions(session, device, [report.point])
-    # Telemetry from every report, heartbeats included; never backwards in device time.
-    if device.last_report_at is None or report.time >= device.last_report_at:
+    # Telemetry: a heartbeat's always (it has nothing else); a fix's battery is in its position
+    # row, so the device row is touched at most once a minute by fixes (one UPDATE per report
+    # would double the cost of the busiest endpoint). Never backwards in device time.
+    newer = device.last_report_at is None or report.time >= device.last_report_at
+    due = (
+        report.point is None or device.last_report_at is None or report.time - device.last_report_at >= TELEMETRY_EVERY
+    )
+    if newer and due:
         device.last_report_at = report.time
         if report.battery_pct is not None:
             device.battery_pct = report.battery_pct
