@@ -18,6 +18,7 @@ import secrets
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -158,9 +159,16 @@ def forget_webhooks(session: Session) -> None:
     session.info.pop(_WEBHOOKS_KEY, None)
 
 
-def queue_event(session: Session, org_id: uuid.UUID, event: str, entity: str, payload: dict[str, Any]) -> None:
-    for hook in _subscribed(session, org_id, event):
-        queue_delivery(session, hook, event, entity, payload)
+def queue_event(
+    session: Session, org_id: uuid.UUID, event: str, entity: str, payload: Callable[[], dict[str, Any]]
+) -> None:
+    """`payload` is built only when a webhook wants the event (most writes have none)."""
+    hooks = _subscribed(session, org_id, event)
+    if not hooks:
+        return
+    body = payload()
+    for hook in hooks:
+        queue_delivery(session, hook, event, entity, body)
 
 
 def queue_delivery(

@@ -53,12 +53,28 @@ _CHANGES = text(
 _adapters: dict[Entity, TypeAdapter[Any]] = {}
 
 
-def _json_row(entity: Entity, spec: ResourceSpec[Any], session: Session, obj: Any) -> dict[str, Any]:
+def _json_row(entity: Entity, spec: ResourceSpec[Any], row: dict[str, Any]) -> dict[str, Any]:
     adapter = _adapters.get(entity)
     if adapter is None:
         adapter = _adapters[entity] = TypeAdapter(spec.read_schema)
-    data: dict[str, Any] = adapter.dump_python(adapter.validate_python(spec.serialize(session, [obj])[0]), mode="json")
+    data: dict[str, Any] = adapter.dump_python(adapter.validate_python(row), mode="json")
     return data
+
+
+def _serialized_rows(
+    session: Session, current: dict[tuple[Entity, uuid.UUID], tuple[Any, bool]]
+) -> dict[tuple[Entity, uuid.UUID], dict[str, Any]]:
+    """The page's live rows, serialized once per entity: a resource's `enrich` (one query for
+    a page of rows) runs once, not once per row."""
+    live: dict[Entity, list[Any]] = {}
+    for (entity, _), (obj, inside) in current.items():
+        if inside and obj.deleted_at is None:
+            live.setdefault(entity, []).append(obj)
+    rows: dict[tuple[Entity, uuid.UUID], dict[str, Any]] = {}
+    for entity, objs in live.items():
+        for obj, row in zip(objs, SYNCED[entity].serialize(session, objs), strict=True):
+            rows[(entity, obj.id)] = row
+    return rows
 
 
 @dataclass
@@ -131,13 +147,14 @@ def pull_page(
         for entity_id, found in _current_rows(session, actor, scope, entity, ids).items():
             current[(entity, entity_id)] = found
 
+    serialized = _serialized_rows(session, current)
     records: list[tuple[int, PulledRecord]] = []
     size = 0
     position = after
     for change in changes:
         key = (change.entity, change.entity_id)
         if latest.get(key) is change:
-            record = _record_for(session, change, current.get(key))
+            record = _record_for(change, current.get(key), serialized.get(key))
             if record is not None:
                 record_bytes = len(canonical_json(record.data)) + 100 if record.data else 100
                 if records and size + record_bytes > PULL_PAGE_BYTES:
@@ -165,7 +182,7 @@ def pull_page(
     )
 
 
-def _record_for(session: Session, change: _Change, found: tuple[Any, bool] | None) -> PulledRecord | None:
+def _record_for(change: _Change, found: tuple[Any, bool] | None, row: dict[str, Any] | None) -> PulledRecord | None:
     if change.kind is ChangeKind.revoke:
         return PulledRecord(change.entity, str(change.entity_id), ChangeKind.revoke, change.row_version)
     if found is None:
@@ -179,4 +196,5 @@ def _record_for(session: Session, change: _Change, found: tuple[Any, bool] | Non
     spec = SYNCED[change.entity]
     # A live row is an upsert even when the change was its delete (restored since).
     kind = ChangeKind.grant if change.kind is ChangeKind.grant else ChangeKind.upsert
-    return PulledRecord(change.entity, str(obj.id), kind, obj.row_version, _json_row(change.entity, spec, session, obj))
+    assert row is not None  # serialized with the page's live rows
+    return PulledRecord(change.entity, str(obj.id), kind, obj.row_version, _json_row(change.entity, spec, row))

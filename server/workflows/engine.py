@@ -148,7 +148,7 @@ def fire(ctx: WriteContext, firing: Firing) -> list[WorkflowRun]:
         for rule in rules_for(session, ctx.actor.org_id, firing.trigger)
         if (run := run_rule(ctx, rule, firing, view)) is not None
     ]
-    queue_event(session, ctx.actor.org_id, firing.trigger.value, firing.entity, view.payload())
+    queue_event(session, ctx.actor.org_id, firing.trigger.value, firing.entity, view.payload)
     return runs
 
 

@@ -307,7 +307,6 @@ def test_two_rules_undoing_each_other_stop_at_the_depth_limit(client, as_user, d
 
 def test_a_failing_action_is_logged_and_the_write_stands(client, as_user, db):
     admin = as_user("admin_a")
-    ghost = uuid.uuid4()
     rule = make_rule(
         client,
         admin,
@@ -327,7 +326,6 @@ def test_a_failing_action_is_logged_and_the_write_stands(client, as_user, db):
     assert run["actions"][0]["result"] == "failed" and "no longer exists" in run["actions"][0]["error"]
     assert run["actions"][1]["result"] == "ok"
     assert len(tasks_titled(db, "Next step")) == 1
-    del ghost
 
 
 def test_a_required_action_that_fails_undoes_the_write(client, as_user, db):
